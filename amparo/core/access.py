@@ -1,0 +1,65 @@
+"""Who may do what in the core app: organisations, members, the audit log, vocabularies.
+
+Rules are named strings so that views (`permissions.requires`), the API and the CLI ask the same
+question. Roles that can see restricted data must use two-factor authentication.
+"""
+
+from __future__ import annotations
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+
+from amparo.core.models import AuditEntry, Clearance, Membership, Organisation, Role, User
+
+# rule -> roles (in any organisation) that grant it; superusers hold every rule.
+RULES: dict[str, frozenset[str]] = {
+    "audit.view_organisation_log": frozenset({Role.ADMINISTRATOR}),
+    "organisation.manage_members": frozenset({Role.ADMINISTRATOR}),
+    "vocabulary.view": frozenset(r.value for r in Role),
+}
+
+
+def active_memberships(user: User) -> QuerySet[Membership]:
+    return Membership.objects.filter(
+        user=user, is_active=True, organisation__is_active=True
+    ).select_related("organisation")
+
+
+def has_rule(user: User, rule: str) -> bool:
+    if rule not in RULES:
+        raise KeyError(f"Unknown access rule {rule!r}")
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return active_memberships(user).filter(role__in=RULES[rule]).exists()
+
+
+def require_rule(user: User, rule: str) -> None:
+    if not has_rule(user, rule):
+        raise PermissionDenied
+
+
+def needs_two_factor(user: User) -> bool:
+    """Everyone who can see more than public data, and every deployment administrator."""
+    if user.is_superuser or user.is_staff:
+        return True
+    return active_memberships(user).filter(clearance__gte=Clearance.RESTRICTED).exists()
+
+
+def administered_organisations(user: User) -> QuerySet[Organisation]:
+    if user.is_superuser:
+        return Organisation.objects.all()
+    return Organisation.objects.filter(
+        memberships__user=user,
+        memberships__role=Role.ADMINISTRATOR,
+        memberships__is_active=True,
+        is_active=True,
+    ).distinct()
+
+
+def visible_audit_entries(user: User) -> QuerySet[AuditEntry]:
+    """Deployment administrators see the whole log; an organisation's administrators its part."""
+    if user.is_superuser:
+        return AuditEntry.objects.all()
+    return AuditEntry.objects.filter(organisation__in=administered_organisations(user))

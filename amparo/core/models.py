@@ -1,0 +1,225 @@
+"""Organisations, the people who log in, their roles; the audit log; controlled vocabularies."""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import pycountry
+from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+def validate_country_code(value: str) -> None:
+    if pycountry.countries.get(alpha_2=value) is None:
+        raise ValidationError(
+            _("%(value)s is not an ISO 3166-1 two-letter country code."), params={"value": value}
+        )
+
+
+class Clearance(models.IntegerChoices):
+    """How confidential a record may be for someone to see it. Ordered: higher sees more."""
+
+    PUBLIC = 0, _("Public")
+    RESTRICTED = 1, _("Restricted")
+    CONFIDENTIAL = 2, _("Confidential")
+    STRICTLY_CONFIDENTIAL = 3, _("Strictly confidential")
+
+
+class Role(models.TextChoices):
+    ADMINISTRATOR = "administrator", _("Administrator")
+    DOCUMENTALIST = "documentalist", _("Documentalist")
+    ANALYST = "analyst", _("Analyst")
+    FOCAL_POINT = "focal_point", _("Focal point")
+    REVIEWER = "reviewer", _("Reviewer")
+    READ_ONLY = "read_only", _("Read only")
+    STATE_REPRESENTATIVE = "state_representative", _("State representative")
+    MECHANISM = "mechanism", _("International or regional mechanism")
+    NETWORK_SECRETARIAT = "network_secretariat", _("Network secretariat")
+
+
+class Organisation(models.Model):
+    class Kind(models.TextChoices):
+        NHRI = "nhri", _("National human rights institution")
+        CSO = "cso", _("Civil-society organisation")
+        STATE = "state", _("State institution")
+        MECHANISM = "mechanism", _("International or regional mechanism")
+        SECRETARIAT = "secretariat", _("Network secretariat")
+
+    name = models.CharField(_("name"), max_length=200, unique=True)
+    short_code = models.SlugField(
+        _("short code"),
+        max_length=20,
+        unique=True,
+        help_text=_("Used in reference codes, e.g. NHRI-KE."),
+    )
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
+    country = models.CharField(
+        _("country"),
+        max_length=2,
+        blank=True,
+        validators=[validate_country_code],
+        help_text=_("ISO 3166-1 alpha-2; empty for international bodies."),
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class User(AbstractUser):
+    """A person who logs in. Reporters using the intake channel never have an account."""
+
+    # Raised by "log out everywhere": every session remembers the generation it was opened in.
+    session_generation = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("user")
+        verbose_name_plural = _("users")
+
+    def __str__(self) -> str:
+        return self.get_full_name() or self.username
+
+
+class Membership(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("role"), max_length=30, choices=Role.choices)
+    clearance = models.PositiveSmallIntegerField(
+        _("clearance"), choices=Clearance.choices, default=Clearance.PUBLIC
+    )
+    is_active = models.BooleanField(_("active"), default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["user", "organisation", "role"], name="one_role_once_per_organisation"
+            )
+        ]
+        ordering = ["organisation__name", "role"]
+        verbose_name = _("membership")
+        verbose_name_plural = _("memberships")
+
+    def __str__(self) -> str:
+        return f"{self.user} · {self.organisation} · {self.get_role_display()}"
+
+
+class LoginThrottle(models.Model):
+    """Failed password attempts per username. Keyed by an HMAC of the username, never by address."""
+
+    username_digest = models.CharField(max_length=64, unique=True)
+    failures = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
+class AuditEntry(models.Model):
+    """One line of the append-only, hash-chained audit log.
+
+    `entry_hash` is the SHA-256 of this entry's canonical content including `previous_hash`, so
+    changing or deleting any entry breaks the chain from there on (`amparo audit verify`).
+    Nothing here identifies a client machine: no IP address, no user agent.
+    """
+
+    at = models.DateTimeField(db_index=True)
+    actor = models.ForeignKey(
+        User, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    actor_label = models.CharField(max_length=150, blank=True)
+    organisation = models.ForeignKey(
+        Organisation, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(max_length=80, db_index=True)
+    object_type = models.CharField(max_length=80, blank=True)
+    object_id = models.CharField(max_length=64, blank=True)
+    changes = models.JSONField(default=dict, blank=True)
+    previous_hash = models.CharField(max_length=64)
+    entry_hash = models.CharField(max_length=64, unique=True)
+
+    class Meta:
+        ordering = ["id"]
+        indexes: ClassVar = [models.Index(fields=["object_type", "object_id"])]
+        verbose_name = _("audit entry")
+        verbose_name_plural = _("audit entries")
+
+    def __str__(self) -> str:
+        return f"#{self.pk} {self.action} {self.object_type}:{self.object_id}"
+
+
+class Thesaurus(models.Model):
+    """A controlled vocabulary: a HURIDOCS micro-thesaurus or one of Amparo's own HRD lists."""
+
+    code = models.CharField(max_length=40, unique=True)
+    slug = models.SlugField(max_length=80, unique=True)
+    label_en = models.CharField(max_length=200)
+    label_fr = models.CharField(max_length=200, blank=True)
+    label_es = models.CharField(max_length=200, blank=True)
+    label_ar = models.CharField(max_length=200, blank=True)
+    source = models.CharField(
+        max_length=40, help_text=_("huridocs_esf, huridocs_local or amparo_hrd")
+    )
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["code"]
+        verbose_name = _("thesaurus")
+        verbose_name_plural = _("thesauri")
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def label(self, language: str | None = None) -> str:
+        return localised_label(self, language)
+
+
+class Term(models.Model):
+    thesaurus = models.ForeignKey(Thesaurus, on_delete=models.PROTECT, related_name="terms")
+    code = models.CharField(max_length=40)
+    parent = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+    )
+    depth = models.PositiveSmallIntegerField(default=0)
+    position = models.PositiveIntegerField(default=0)
+    label_en = models.CharField(max_length=300)
+    label_fr = models.CharField(max_length=300, blank=True)
+    label_es = models.CharField(max_length=300, blank=True)
+    label_ar = models.CharField(max_length=300, blank=True)
+    source = models.CharField(max_length=40)
+    source_code = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text=_("The code in the source system (HURIDOCS vocab_number) for data exchange."),
+    )
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["thesaurus__code", "position", "code"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["thesaurus", "code"], name="term_code_unique_in_list")
+        ]
+        verbose_name = _("term")
+        verbose_name_plural = _("terms")
+
+    def __str__(self) -> str:
+        return self.label()
+
+    def label(self, language: str | None = None) -> str:
+        return localised_label(self, language)
+
+
+def localised_label(obj: Thesaurus | Term, language: str | None = None) -> str:
+    """The label in the active language, falling back to English where a translation is missing."""
+    code = (language or get_language() or "en")[:2]
+    value = getattr(obj, f"label_{code}", "") if code in {"en", "fr", "es", "ar"} else ""
+    return str(value or obj.label_en)
