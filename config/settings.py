@@ -9,6 +9,7 @@ Environment variables:
   AMPARO_EMAIL_URL      smtp://user:password@host:587?tls=1, console://, locmem://, file:///path
   AMPARO_ALLOWED_HOSTS  comma-separated host names (required in production)
   AMPARO_VAR_DIR        where the SQLite database, demo secrets and benchmarks live (default: var/)
+  AMPARO_INTAKE_*       the secure intake channel: see amparo/intake/conf.py
 """
 
 from __future__ import annotations
@@ -79,9 +80,9 @@ if os.environ.get("AMPARO_ALLOWED_HOSTS"):
 elif RELAXED:
     ALLOWED_HOSTS = ["127.0.0.1", "localhost", "testserver"]
 else:
-    ALLOWED_HOSTS = require_env("AMPARO_ALLOWED_HOSTS", "Name the host(s) Amparo answers on.").split(
-        ","
-    )
+    ALLOWED_HOSTS = require_env(
+        "AMPARO_ALLOWED_HOSTS", "Name the host(s) Amparo answers on."
+    ).split(",")
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -93,6 +94,10 @@ INSTALLED_APPS = [
     "django_otp.plugins.otp_totp",
     "django_otp.plugins.otp_static",
     "amparo.core",
+    "amparo.cases",
+    "amparo.api",
+    "amparo.intake",
+    "ninja",
 ]
 
 MIDDLEWARE = [
@@ -146,7 +151,9 @@ def database_config() -> dict[str, Any]:
     test_url = os.environ.get("AMPARO_TEST_DATABASE_URL")
     if test_url:
         test_config = dict(dj_database_url.parse(test_url))
-        config.update({k: v for k, v in test_config.items() if k != "OPTIONS"})
+        # Options belong to the engine they were written for, and the test database's may differ.
+        config.update(test_config)
+        config["OPTIONS"] = test_config.get("OPTIONS", {})
         config["TEST"] = {"NAME": test_config.get("NAME")}
     return config
 
@@ -176,6 +183,15 @@ LOGOUT_REDIRECT_URL = "core:login"
 # Login throttling by username (amparo.core.throttle): no IP address is ever stored.
 AMPARO_LOGIN_FAILURE_LIMIT = int(os.environ.get("AMPARO_LOGIN_FAILURE_LIMIT", "5"))
 AMPARO_LOGIN_LOCKOUT_MINUTES = int(os.environ.get("AMPARO_LOGIN_LOCKOUT_MINUTES", "15"))
+
+# The secure intake channel (amparo/intake/conf.py describes these). The demo's receiving
+# organisation and network secretariat are those `amparo demo` creates.
+AMPARO_INTAKE_ORGANISATION = os.environ.get("AMPARO_INTAKE_ORGANISATION", "NHRC-KE" if DEMO else "")
+AMPARO_INTAKE_NHRI_REPRISALS_TO = os.environ.get(
+    "AMPARO_INTAKE_NHRI_REPRISALS_TO", "GNFP" if DEMO else ""
+)
+AMPARO_INTAKE_RETENTION_DAYS = int(os.environ.get("AMPARO_INTAKE_RETENTION_DAYS", "180"))
+AMPARO_INTAKE_RATE_LIMITS = os.environ.get("AMPARO_INTAKE_RATE_LIMITS", "")
 
 SESSION_COOKIE_AGE = int(os.environ.get("AMPARO_SESSION_SECONDS", str(8 * 3600)))
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
@@ -218,6 +234,9 @@ STORAGES = {
     },
 }
 WHITENOISE_USE_FINDERS = RELAXED
+if RELAXED:
+    # Served from the apps' static folders; the empty root only keeps WhiteNoise from warning.
+    STATIC_ROOT.mkdir(parents=True, exist_ok=True)
 
 
 def email_config(url: str) -> dict[str, Any]:

@@ -16,6 +16,13 @@ RULES: dict[str, frozenset[str]] = {
     "audit.view_organisation_log": frozenset({Role.ADMINISTRATOR}),
     "organisation.manage_members": frozenset({Role.ADMINISTRATOR}),
     "vocabulary.view": frozenset(r.value for r in Role),
+    # The cases section; which events each role sees is decided in amparo/cases/access.py.
+    "cases.view": frozenset(r.value for r in Role),
+    "cases.record": frozenset({Role.ADMINISTRATOR, Role.DOCUMENTALIST}),
+    # The intake inbox; which submissions each member handles is decided in amparo/intake/access.py.
+    "intake.handle": frozenset(
+        {Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.FOCAL_POINT, Role.NETWORK_SECRETARIAT}
+    ),
 }
 
 
@@ -38,6 +45,12 @@ def has_rule(user: User, rule: str) -> bool:
 def require_rule(user: User, rule: str) -> None:
     if not has_rule(user, rule):
         raise PermissionDenied
+
+
+def two_factor_verified(user: User) -> bool:
+    """Whether this session passed a second factor (django-otp sets `is_verified` per request)."""
+    check = getattr(user, "is_verified", None)
+    return bool(check and check())
 
 
 def needs_two_factor(user: User) -> bool:

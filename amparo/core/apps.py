@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
     name = "amparo.core"
     label = "core"
     verbose_name = _("Amparo core")
+
+    def ready(self) -> None:
+        from amparo.core import signals  # noqa: F401 - connects the receivers

@@ -14,8 +14,10 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": {}}
     return {
         "nav": {
-            "audit": access.has_rule(user, "audit.view_organisation_log"),  # type: ignore[arg-type]
-            "members": access.has_rule(user, "organisation.manage_members"),  # type: ignore[arg-type]
-            "vocabularies": access.has_rule(user, "vocabulary.view"),  # type: ignore[arg-type]
+            "audit": access.has_rule(user, "audit.view_organisation_log"),
+            "cases": access.has_rule(user, "cases.view"),
+            "intake": access.has_rule(user, "intake.handle"),
+            "members": access.has_rule(user, "organisation.manage_members"),
+            "vocabularies": access.has_rule(user, "vocabulary.view"),
         }
     }

@@ -35,7 +35,7 @@ class SessionGenerationMiddleware:
         user = request.user
         if user.is_authenticated:
             opened_in = request.session.get(SESSION_GENERATION_KEY)
-            if opened_in != user.session_generation:  # type: ignore[union-attr]
+            if opened_in != user.session_generation:
                 logout(request)
         return self.get_response(request)
 
@@ -50,9 +50,9 @@ class RequireTwoFactorMiddleware:
         user = request.user
         if (
             user.is_authenticated
-            and not user.is_verified()  # type: ignore[union-attr]
+            and not access.two_factor_verified(user)
             and not request.path.startswith(settings.STATIC_URL)
-            and access.needs_two_factor(user)  # type: ignore[arg-type]
+            and access.needs_two_factor(user)
         ):
             try:
                 name = resolve(request.path_info).view_name
@@ -76,5 +76,7 @@ class SecurityHeadersMiddleware:
         response = self.get_response(request)
         response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.headers.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        response.headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
+        response.headers.setdefault(
+            "Permissions-Policy", "camera=(), microphone=(), geolocation=()"
+        )
         return response

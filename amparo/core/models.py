@@ -123,6 +123,9 @@ class LoginThrottle(models.Model):
     locked_until = models.DateTimeField(null=True, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    def __str__(self) -> str:
+        return f"{self.failures} failures"
+
 
 class AuditEntry(models.Model):
     """One line of the append-only, hash-chained audit log.

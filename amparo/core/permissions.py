@@ -37,7 +37,7 @@ def _guard(view: Callable[..., HttpResponse], rule: str | None) -> Callable[...,
     def guarded(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if rule is not None and not access.has_rule(request.user, rule):  # type: ignore[arg-type]
+        if rule is not None and not access.has_rule(request.user, rule):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

@@ -1,0 +1,54 @@
+# Amparo: `make run` serves the demo on http://127.0.0.1:8000, `make test` runs the whole suite.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_ENV := AMPARO_DEMO=1
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint typecheck check migrations-check bench messages clean-demo totp
+
+$(STAMP): pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	touch $(STAMP)
+
+install: $(STAMP) messages
+
+messages: $(STAMP)
+	$(BIN)/python -m amparo.core.i18n compile
+
+run: install
+	$(DEMO_ENV) $(BIN)/amparo keys generate --if-missing
+	$(DEMO_ENV) $(BIN)/amparo migrate --no-input
+	$(DEMO_ENV) $(BIN)/amparo vocab load
+	$(DEMO_ENV) $(BIN)/amparo demo
+	$(DEMO_ENV) $(BIN)/amparo runserver --noreload $(HOST):$(PORT)
+
+test: install
+	$(BIN)/pytest -p no:cacheprovider $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy amparo config
+
+check: lint typecheck migrations-check
+
+migrations-check: $(STAMP)
+	AMPARO_TESTING=1 $(BIN)/amparo makemigrations --check --dry-run
+
+bench: install
+	mkdir -p var/bench
+	$(BIN)/python -m tests.bench
+
+clean-demo:
+	rm -rf var/demo var/amparo.sqlite3*
+
+# The current two-factor code of a demo account: make totp ACCOUNT=nhri.admin
+totp:
+	@$(DEMO_ENV) $(BIN)/amparo demo-totp $(ACCOUNT)

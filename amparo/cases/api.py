@@ -1,0 +1,715 @@
+"""The cases API: /api/v1/events, /acts, /persons (mounted by amparo.api.main).
+
+Reads go through `access.visible_events` / `visible_persons` and the consent presenter, writes
+through `services`, exactly as the web pages do; the same filters as the event list
+(`queries.filter_events`). Lists use cursor pagination: pass the `next_cursor` of one page as
+`cursor` to get the next; a cursor stays valid while records are added.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import datetime
+from decimal import Decimal
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import HttpRequest
+from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
+from ninja import Field, Query, Router, Schema
+
+from amparo.api.auth import caller
+from amparo.cases import access, queries, services
+from amparo.cases.models import Act, Event, Involvement, Person, Vocab
+from amparo.core.fields import blind_index
+from amparo.core.models import Clearance, Organisation, Term, User
+from amparo.core.vocabulary import TermLookupError, TermResolver
+
+router = Router(tags=["cases"])
+
+DEFAULT_LIMIT = 50
+MAX_LIMIT = 200
+
+
+# --- schemas ----------------------------------------------------------------------------------
+
+
+class TermOut(Schema):
+    code: str
+    thesaurus: str
+    label: str
+
+
+class PersonOut(Schema):
+    id: int
+    kind: str
+    identified: bool = Field(description="False: identity hidden, shown under a pseudonym.")
+    pseudonym: str
+    display_name: str
+    full_name: str | None
+    other_names: str | None
+    contact: str | None
+    id_numbers: str | None
+    address: str | None
+    notes: str | None
+    sex: TermOut | None
+    age_group: TermOut | None
+    defender_types: list[TermOut]
+    country: str
+    region: str
+
+
+class InvolvementOut(Schema):
+    id: int
+    perpetrator: PersonOut | None
+    perpetrator_type: TermOut | None
+    degree_of_involvement: TermOut | None
+
+
+class ActOut(Schema):
+    id: int
+    event_id: int
+    event_reference: str
+    type_of_act: TermOut
+    method: TermOut | None
+    date: datetime.date | None
+    date_precision: str
+    consequences: list[TermOut]
+    targeted_activity: TermOut | None
+    country: str
+    region: str
+    locality: str
+    remarks: str | None = Field(description="Only for those who may edit the event.")
+    victim: PersonOut
+    involvements: list[InvolvementOut]
+
+
+class EventOut(Schema):
+    id: int
+    reference_code: str
+    organisation: str
+    title: str
+    description: str
+    start_date: datetime.date | None
+    start_precision: str
+    end_date: datetime.date | None
+    end_precision: str
+    country: str
+    region: str
+    locality: str
+    latitude: Decimal | None
+    longitude: Decimal | None
+    coordinate_precision: str
+    confidentiality: str
+    status: str
+    monitoring_status: TermOut | None
+    external_id: str
+    version: int
+    notes: str | None = Field(description="Only for those who may edit the event.")
+    acts: list[ActOut] | None = Field(None, description="In the single-event answer only.")
+
+
+class EventPage(Schema):
+    items: list[EventOut]
+    next_cursor: str | None
+
+
+class ActPage(Schema):
+    items: list[ActOut]
+    next_cursor: str | None
+
+
+class PersonPage(Schema):
+    items: list[PersonOut]
+    next_cursor: str | None
+
+
+class PersonIn(Schema):
+    """A new person, or (`id`) an existing one of the organisation with optional changes."""
+
+    id: int | None = None
+    kind: str = Person.Kind.INDIVIDUAL
+    full_name: str | None = None
+    other_names: str | None = None
+    contact: str | None = None
+    id_numbers: str | None = None
+    address: str | None = None
+    notes: str | None = None
+    sex: str | None = Field(None, description="Term code or label (list gender).")
+    age_group: str | None = None
+    defender_types: list[str] = []
+    country: str = ""
+    region: str = ""
+    confidentiality: str = "confidential"
+    external_id: str = ""
+
+
+class InvolvementIn(Schema):
+    id: int | None = None
+    perpetrator: PersonIn | None = None
+    perpetrator_type: str | None = None
+    degree_of_involvement: str | None = None
+
+
+class ActIn(Schema):
+    id: int | None = Field(None, description="Keep an existing act (update); omit for a new one.")
+    victim: PersonIn
+    type_of_act: str = Field(description="Term code or label (hrd_violations or HURIDOCS 04).")
+    method: str | None = None
+    date: str = Field("", description="YYYY, YYYY-MM or YYYY-MM-DD; empty if unknown.")
+    consequences: list[str] = []
+    targeted_activity: str | None = None
+    country: str = ""
+    region: str = ""
+    locality: str = ""
+    remarks: str | None = None
+    involvements: list[InvolvementIn] = []
+
+
+class EventIn(Schema):
+    title: str
+    description: str = ""
+    start_date: str = Field("", description="YYYY, YYYY-MM or YYYY-MM-DD; empty if unknown.")
+    end_date: str = ""
+    country: str = ""
+    region: str = ""
+    locality: str = ""
+    latitude: Decimal | None = None
+    longitude: Decimal | None = None
+    coordinate_precision: str = ""
+    confidentiality: str = Field("confidential", description="public … strictly_confidential")
+    monitoring_status: str | None = None
+    notes: str | None = None
+    external_id: str = ""
+    acts: list[ActIn] = []
+
+
+class EventCreate(EventIn):
+    organisation: str = Field(description="Short code of the owning organisation.")
+
+
+class EventUpdate(EventIn):
+    expected_version: int | None = Field(
+        None, description="The `version` you read: refused if someone changed the event since."
+    )
+
+
+class Error(Schema):
+    detail: Any
+
+
+ERRORS: dict[int, type[Schema]] = {400: Error, 401: Error, 403: Error, 404: Error, 422: Error}
+
+
+# --- reading ----------------------------------------------------------------------------------
+
+
+def _term(term: Term | None) -> dict[str, str] | None:
+    if term is None:
+        return None
+    return {"code": term.code, "thesaurus": term.thesaurus.code, "label": term.label()}
+
+
+def _person(presenter: access.PersonPresenter, person: Person) -> dict[str, Any]:
+    shown = presenter.present(person)
+    shown["sex"] = _term(person.sex)
+    shown["age_group"] = _term(person.age_group)
+    shown["defender_types"] = [_term(t) for t in person.defender_types.all()]
+    return shown
+
+
+def _act(
+    presenter: access.PersonPresenter, act: Act, event: Event, editable: bool
+) -> dict[str, Any]:
+    return {
+        "id": act.pk,
+        "event_id": event.pk,
+        "event_reference": event.reference_code,
+        "type_of_act": _term(act.type_of_act),
+        "method": _term(act.method),
+        "date": act.date,
+        "date_precision": act.date_precision,
+        "consequences": [_term(t) for t in act.consequences.all()],
+        "targeted_activity": _term(act.targeted_activity),
+        "country": act.country,
+        "region": act.region,
+        "locality": act.locality,
+        "remarks": act.remarks if editable else None,
+        "victim": _person(presenter, act.victim),
+        "involvements": [
+            {
+                "id": i.pk,
+                "perpetrator": _person(presenter, i.perpetrator) if i.perpetrator else None,
+                "perpetrator_type": _term(i.perpetrator_type),
+                "degree_of_involvement": _term(i.degree_of_involvement),
+            }
+            for i in act.involvements.all()
+        ],
+    }
+
+
+def _event(event: Event, editable: bool) -> dict[str, Any]:
+    return {
+        "id": event.pk,
+        "reference_code": event.reference_code,
+        "organisation": event.organisation.short_code,
+        **{
+            name: getattr(event, name)
+            for name in (
+                "title",
+                "description",
+                "start_date",
+                "start_precision",
+                "end_date",
+                "end_precision",
+                "country",
+                "region",
+                "locality",
+                "latitude",
+                "longitude",
+                "coordinate_precision",
+                "status",
+                "external_id",
+                "version",
+            )
+        },
+        "confidentiality": Clearance(event.confidentiality).name.lower(),
+        "monitoring_status": _term(event.monitoring_status),
+        "notes": event.notes if editable else None,
+    }
+
+
+_PERSONS = Person.objects.select_related("sex__thesaurus", "age_group__thesaurus").prefetch_related(
+    "defender_types__thesaurus"
+)
+_TERM_RELATIONS = (
+    "type_of_act__thesaurus",
+    "method__thesaurus",
+    "targeted_activity__thesaurus",
+)
+
+
+def _with_act_relations(acts: QuerySet[Act]) -> QuerySet[Act]:
+    return acts.select_related(*_TERM_RELATIONS).prefetch_related(
+        "consequences__thesaurus",
+        Prefetch("victim", queryset=_PERSONS),
+        Prefetch(
+            "involvements",
+            queryset=Involvement.objects.select_related(
+                "perpetrator_type__thesaurus", "degree_of_involvement__thesaurus"
+            )
+            .prefetch_related(Prefetch("perpetrator", queryset=_PERSONS))
+            .order_by("pk"),
+        ),
+    )
+
+
+def _acts_prefetch() -> Prefetch[Any]:
+    return Prefetch("acts", queryset=_with_act_relations(Act.objects.all()))
+
+
+def _persons_in(acts: list[Act]) -> list[Person]:
+    found = [a.victim for a in acts]
+    for act in acts:
+        found.extend(i.perpetrator for i in act.involvements.all() if i.perpetrator)
+    return found
+
+
+def _editable_ids(user: User, viewer: access.Viewer, events: list[Event]) -> set[int]:
+    return {e.pk for e in events if access.can(user, access.EDIT, e, viewer)}
+
+
+# --- cursor pagination ------------------------------------------------------------------------
+
+
+def _decode_cursor(cursor: str) -> int:
+    try:
+        value = int(base64.urlsafe_b64decode(cursor.encode() + b"==").decode())
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        raise ValidationError({"cursor": _("This cursor is not valid.")}) from None
+    return value
+
+
+def _page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> tuple[list[Any], str | None]:
+    """Newest first by id; the cursor is the last id of the previous page."""
+    if cursor:
+        queryset = queryset.filter(pk__lt=_decode_cursor(cursor))
+    items = list(queryset.order_by("-pk")[: limit + 1])
+    if len(items) <= limit:
+        return items, None
+    items = items[:limit]
+    return items, base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=")
+
+
+class EventQuery(Schema):
+    q: str = Field("", description="Words in the title, description, locality or reference.")
+    name: str = Field("", description="Exact name of a person (for staff who may see names).")
+    country: str = ""
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    type_of_act: str | None = Field(None, description="Term code; includes narrower terms.")
+    defender_type: str | None = None
+    status: str = ""
+    confidentiality: str | None = None
+    organisation: str | None = Field(None, description="Short code of the owning organisation.")
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+def _resolve(codes: tuple[str, ...], value: str, key: str) -> Term:
+    failure: TermLookupError | None = None
+    for code in codes:
+        try:
+            return TermResolver(code).resolve(value)
+        except TermLookupError as error:
+            failure = failure or error
+    raise ValidationError({key: str(failure)})
+
+
+def _optional(codes: tuple[str, ...], value: str | None, key: str) -> Term | None:
+    return _resolve(codes, value, key) if value else None
+
+
+def _clearance(value: str, key: str) -> int:
+    try:
+        return int(Clearance[value.strip().upper().replace(" ", "_")])
+    except KeyError:
+        names = ", ".join(c.name.lower() for c in Clearance)
+        raise ValidationError({key: _("Use one of: %(values)s.") % {"values": names}}) from None
+
+
+def _filters(query: EventQuery) -> queries.EventFilters:
+    return queries.EventFilters(
+        q=query.q,
+        name=query.name,
+        country=query.country,
+        date_from=query.date_from,
+        date_to=query.date_to,
+        type_of_act=_optional(Vocab.TYPE_OF_ACT, query.type_of_act, "type_of_act"),
+        defender_type=_optional(Vocab.DEFENDER_TYPE, query.defender_type, "defender_type"),
+        status=query.status,
+        confidentiality=None
+        if query.confidentiality is None
+        else _clearance(query.confidentiality, "confidentiality"),
+    )
+
+
+def _filtered_events(user: User, viewer: access.Viewer, query: EventQuery) -> QuerySet[Event]:
+    events = queries.filter_events(
+        access.visible_events(user, viewer), _filters(query), user, viewer
+    )
+    if query.organisation:
+        events = events.filter(organisation__short_code=query.organisation)
+    return events
+
+
+@router.get("/events", response={200: EventPage, **ERRORS}, summary="List events")
+def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    events = _filtered_events(user, viewer, query).select_related(
+        "organisation", "monitoring_status__thesaurus"
+    )
+    items, next_cursor = _page(events, query.cursor, query.limit)
+    editable = _editable_ids(user, viewer, items)
+    return {"items": [_event(e, e.pk in editable) for e in items], "next_cursor": next_cursor}
+
+
+def _visible_event(user: User, viewer: access.Viewer, pk: int) -> Event:
+    return access.get_visible_event(user, pk, viewer)
+
+
+@router.get("/events/{int:event_id}", response={200: EventOut, **ERRORS}, summary="One event")
+def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    _visible_event(user, viewer, event_id)
+    event = (
+        Event.objects.select_related("organisation", "monitoring_status__thesaurus")
+        .prefetch_related(_acts_prefetch())
+        .get(pk=event_id)
+    )
+    return _event_with_acts(user, viewer, event)
+
+
+def _event_with_acts(user: User, viewer: access.Viewer, event: Event) -> dict[str, Any]:
+    presenter = access.PersonPresenter(user, viewer)
+    acts = list(event.acts.all())
+    presenter.prime(_persons_in(acts))
+    editable = access.can(user, access.EDIT, event, viewer)
+    return {
+        **_event(event, editable),
+        "acts": [_act(presenter, act, event, editable) for act in acts],
+    }
+
+
+# --- writing ----------------------------------------------------------------------------------
+
+
+def _date(value: str, key: str) -> tuple[datetime.date | None, str]:
+    from amparo.cases.imports import CellError, parse_partial_date
+
+    try:
+        return parse_partial_date(value.strip())
+    except CellError as error:
+        raise ValidationError({key: error.message}) from None
+
+
+class _Inputs:
+    """Turns the request body into the services' inputs; the same person id gives one person."""
+
+    def __init__(self, user: User, organisation: Organisation) -> None:
+        self.user = user
+        self.organisation = organisation
+        self.persons: dict[int, services.PersonInput] = {}
+
+    def person(self, data: PersonIn, key: str) -> services.PersonInput:
+        if data.id is not None and data.id in self.persons:
+            return self.persons[data.id]
+        fields = {
+            "kind": data.kind,
+            "sex": _optional(Vocab.SEX, data.sex, f"{key}.sex"),
+            "age_group": _optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group"),
+            "defender_types": [
+                _resolve(Vocab.DEFENDER_TYPE, v, f"{key}.defender_types")
+                for v in data.defender_types
+            ],
+            "country": data.country,
+            "region": data.region,
+            "confidentiality": _clearance(data.confidentiality, f"{key}.confidentiality"),
+            "external_id": data.external_id,
+        }
+        identity = {
+            name: getattr(data, name)
+            for name in services.IDENTITY_FIELDS
+            if getattr(data, name) is not None
+        }
+        if data.id is None:
+            result = services.PersonInput(**fields, **identity)
+        else:
+            existing = access.visible_persons(self.user).filter(pk=data.id).first()
+            if existing is None:
+                raise ValidationError({f"{key}.id": _("No such person, or not visible to you.")})
+            result = services.PersonInput(**fields, **identity, person=existing)
+            self.persons[data.id] = result
+        return result
+
+    def act(self, data: ActIn, key: str) -> services.ActInput:
+        date, precision = _date(data.date, f"{key}.date")
+        return services.ActInput(
+            id=data.id,
+            victim=self.person(data.victim, f"{key}.victim"),
+            type_of_act=_resolve(Vocab.TYPE_OF_ACT, data.type_of_act, f"{key}.type_of_act"),
+            method=_optional(Vocab.METHOD, data.method, f"{key}.method"),
+            date=date,
+            date_precision=precision,
+            consequences=[
+                _resolve(Vocab.CONSEQUENCE, v, f"{key}.consequences") for v in data.consequences
+            ],
+            targeted_activity=_optional(
+                Vocab.DEFENDER_TYPE, data.targeted_activity, f"{key}.targeted_activity"
+            ),
+            country=data.country,
+            region=data.region,
+            locality=data.locality,
+            remarks=data.remarks,
+            involvements=[
+                services.InvolvementInput(
+                    id=item.id,
+                    perpetrator=None
+                    if item.perpetrator is None
+                    else self.person(item.perpetrator, f"{key}.involvements.{i}.perpetrator"),
+                    perpetrator_type=_optional(
+                        Vocab.PERPETRATOR_TYPE,
+                        item.perpetrator_type,
+                        f"{key}.involvements.{i}.perpetrator_type",
+                    ),
+                    degree_of_involvement=_optional(
+                        Vocab.DEGREE_OF_INVOLVEMENT,
+                        item.degree_of_involvement,
+                        f"{key}.involvements.{i}.degree_of_involvement",
+                    ),
+                )
+                for i, item in enumerate(data.involvements)
+            ],
+        )
+
+    def event(self, data: EventIn) -> services.EventInput:
+        start, start_precision = _date(data.start_date, "start_date")
+        end, end_precision = _date(data.end_date, "end_date")
+        return services.EventInput(
+            title=data.title,
+            description=data.description,
+            start_date=start,
+            start_precision=start_precision,
+            end_date=end,
+            end_precision=end_precision,
+            country=data.country,
+            region=data.region,
+            locality=data.locality,
+            latitude=data.latitude,
+            longitude=data.longitude,
+            coordinate_precision=data.coordinate_precision,
+            confidentiality=_clearance(data.confidentiality, "confidentiality"),
+            monitoring_status=_optional(
+                Vocab.MONITORING_STATUS, data.monitoring_status, "monitoring_status"
+            ),
+            notes=data.notes,
+            external_id=data.external_id,
+            acts=[self.act(act, f"acts.{i}") for i, act in enumerate(data.acts)],
+        )
+
+
+@router.post("/events", response={201: EventOut, **ERRORS}, summary="Record an event")
+def create_event(request: HttpRequest, body: EventCreate) -> tuple[int, dict[str, Any]]:
+    user = caller(request)
+    organisation = Organisation.objects.filter(short_code=body.organisation).first()
+    if organisation is None or not access.can_create_in(user, organisation):
+        raise ValidationError(
+            {"organisation": _("You may not record events for this organisation.")}
+        )
+    event = services.create_event(user, organisation, _Inputs(user, organisation).event(body))
+    return 201, _reread(user, event.pk)
+
+
+@router.put("/events/{int:event_id}", response={200: EventOut, **ERRORS}, summary="Change an event")
+def update_event(request: HttpRequest, event_id: int, body: EventUpdate) -> dict[str, Any]:
+    """Replaces the event's fields and acts: acts with an `id` are kept and changed, acts
+    without one are added, acts left out are removed."""
+    user = caller(request)
+    event = _visible_event(user, access.Viewer.of(user), event_id)
+    data = _Inputs(user, event.organisation).event(body)
+    services.update_event(user, event, data, expected_version=body.expected_version)
+    return _reread(user, event_id)
+
+
+def _reread(user: User, pk: int) -> dict[str, Any]:
+    viewer = access.Viewer.of(user)
+    event = (
+        Event.objects.select_related("organisation", "monitoring_status__thesaurus")
+        .prefetch_related(_acts_prefetch())
+        .get(pk=pk)
+    )
+    return _event_with_acts(user, viewer, event)
+
+
+# --- acts -------------------------------------------------------------------------------------
+
+
+class ActQuery(Schema):
+    event: int | None = Field(None, description="Acts of this event only.")
+    type_of_act: str | None = Field(None, description="Term code; includes narrower terms.")
+    country: str = Field("", description="Where the act happened (or its event, if not set).")
+    date_from: datetime.date | None = None
+    date_to: datetime.date | None = None
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+def _visible_acts(user: User, viewer: access.Viewer) -> QuerySet[Act]:
+    return Act.objects.filter(event__in=access.visible_events(user, viewer).values("pk"))
+
+
+def _acts_answer(user: User, viewer: access.Viewer, acts: list[Act]) -> list[dict[str, Any]]:
+    presenter = access.PersonPresenter(user, viewer)
+    presenter.prime(_persons_in(acts))
+    events = {a.event_id: a.event for a in acts}
+    editable = _editable_ids(user, viewer, list(events.values()))
+    return [_act(presenter, a, a.event, a.event_id in editable) for a in acts]
+
+
+def _act_queryset(acts: QuerySet[Act]) -> QuerySet[Act]:
+    return _with_act_relations(acts.select_related("event__organisation"))
+
+
+@router.get("/acts", response={200: ActPage, **ERRORS}, summary="List acts")
+def list_acts(request: HttpRequest, query: Query[ActQuery]) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    acts = _visible_acts(user, viewer)
+    if query.event is not None:
+        acts = acts.filter(event_id=query.event)
+    if query.type_of_act:
+        term = _resolve(Vocab.TYPE_OF_ACT, query.type_of_act, "type_of_act")
+        acts = acts.filter(type_of_act__in=queries.term_and_descendants(term))
+    if query.country:
+        country = query.country.upper()
+        acts = acts.filter(Q(country=country) | Q(country="", event__country=country))
+    if query.date_from:
+        acts = acts.filter(date__gte=query.date_from)
+    if query.date_to:
+        acts = acts.filter(date__lte=query.date_to)
+    items, next_cursor = _page(_act_queryset(acts), query.cursor, query.limit)
+    return {"items": _acts_answer(user, viewer, items), "next_cursor": next_cursor}
+
+
+@router.get("/acts/{int:act_id}", response={200: ActOut, **ERRORS}, summary="One act")
+def get_act(request: HttpRequest, act_id: int) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    act = get_object_or_404(_act_queryset(_visible_acts(user, viewer)), pk=act_id)
+    return _acts_answer(user, viewer, [act])[0]
+
+
+# --- persons ----------------------------------------------------------------------------------
+
+
+class PersonQuery(Schema):
+    kind: str = ""
+    country: str = ""
+    defender_type: str | None = Field(None, description="Term code; includes narrower terms.")
+    name: str = Field("", description="Exact name (only finds persons whose identity you see).")
+    cursor: str | None = None
+    limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+@router.get("/persons", response={200: PersonPage, **ERRORS}, summary="List persons")
+def list_persons(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    persons = access.visible_persons(user, viewer)
+    if query.kind:
+        persons = persons.filter(kind=query.kind)
+    if query.country:
+        persons = persons.filter(country=query.country.upper())
+    if query.defender_type:
+        term = _resolve(Vocab.DEFENDER_TYPE, query.defender_type, "defender_type")
+        persons = persons.filter(
+            pk__in=Person.objects.filter(
+                defender_types__in=queries.term_and_descendants(term)
+            ).values("pk")
+        )
+    if query.name.strip():
+        # Only persons whose identity the caller sees by role: a name must not unmask anyone.
+        condition = access.identity_q(viewer)
+        persons = (
+            persons.filter(condition, full_name_index=blind_index(query.name))
+            if condition is not None
+            else persons.none()
+        )
+    items, next_cursor = _page(
+        persons.select_related("sex__thesaurus", "age_group__thesaurus").prefetch_related(
+            "defender_types__thesaurus"
+        ),
+        query.cursor,
+        query.limit,
+    )
+    presenter = access.PersonPresenter(user, viewer)
+    presenter.prime(items)
+    return {"items": [_person(presenter, p) for p in items], "next_cursor": next_cursor}
+
+
+@router.get("/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="One person")
+def get_person(request: HttpRequest, person_id: int) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    person = get_object_or_404(
+        access.visible_persons(user, viewer).select_related(
+            "sex__thesaurus", "age_group__thesaurus"
+        ),
+        pk=person_id,
+    )
+    return _person(access.PersonPresenter(user, viewer), person)

@@ -1,0 +1,16 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class CasesConfig(AppConfig):
+    name = "amparo.cases"
+    label = "cases"
+    verbose_name = _("Case documentation")
+
+    def ready(self) -> None:
+        from amparo.cases import access
+        from amparo.cases.models import Event, Person
+        from amparo.core import audit
+
+        audit.register_object_access(Event._meta.label_lower, access.can_view_event_id)
+        audit.register_object_access(Person._meta.label_lower, access.can_view_person_id)

@@ -1,0 +1,639 @@
+"""Pages of the cases section. Each view parses input, asks `access` or calls a service, and
+renders; object-level permission is checked through `amparo.cases.access` in every view, on top
+of the rule each view declares."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from typing import Any
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Prefetch, QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from amparo.cases import access, queries, services
+from amparo.cases.forms import (
+    ChainLinkForm,
+    CommentForm,
+    ConsentForm,
+    EventFilterForm,
+    GuidedEventForms,
+    InterventionForm,
+    SharingForm,
+    SourceForm,
+)
+from amparo.cases.models import (
+    Act,
+    ChainLink,
+    ConsentRecord,
+    Event,
+    EventVersion,
+    Intervention,
+    Involvement,
+    Person,
+    SharingGrant,
+    Source,
+)
+from amparo.core.models import User
+from amparo.core.permissions import requires
+from amparo.core.services import DomainError
+
+PAGE_SIZE = 25
+MAX_PAGE_SIZE = 100
+
+
+def _user(request: HttpRequest) -> User:
+    user = request.user
+    assert isinstance(user, User)  # every view here is behind permissions.requires
+    return user
+
+
+def _error_text(error: ValidationError | DomainError | PermissionDenied) -> str:
+    if isinstance(error, ValidationError):
+        return " ".join(error.messages)
+    return str(error) or _("You may not do this.")
+
+
+# --- The list -----------------------------------------------------------------------------------
+
+
+def _page_size(request: HttpRequest) -> int:
+    try:
+        size = int(request.GET.get("per_page", PAGE_SIZE))
+    except ValueError:
+        return PAGE_SIZE
+    return max(1, min(size, MAX_PAGE_SIZE))
+
+
+@requires("cases.view")
+def event_list(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    names_allowed = access.can_search_names(user, viewer)
+    form = EventFilterForm(request.GET or None, names_allowed=names_allowed)
+    events = access.visible_events(user, viewer)
+    if form.is_bound and form.is_valid():
+        data = form.cleaned_data
+        events = queries.filter_events(
+            events,
+            queries.EventFilters(
+                q=data.get("q") or "",
+                name=data.get("name") or "",
+                country=data.get("country") or "",
+                date_from=data.get("date_from"),
+                date_to=data.get("date_to"),
+                type_of_act=data.get("type_of_act"),
+                defender_type=data.get("defender_type"),
+                status=data.get("status") or "",
+                confidentiality=data.get("confidentiality"),
+            ),
+            user,
+            viewer,
+        )
+    page = Paginator(queries.for_listing(events), _page_size(request)).get_page(
+        request.GET.get("page")
+    )
+    query = request.GET.copy()
+    query.pop("page", None)
+    return render(
+        request,
+        "cases/event_list.html",
+        {
+            "form": form,
+            "page": page,
+            "query": query.urlencode(),
+            "can_record": access.organisations_for_new_events(user).exists(),
+        },
+    )
+
+
+# --- Recording and editing ----------------------------------------------------------------------
+
+
+@requires("cases.record")
+def event_create(request: HttpRequest) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    organisations = access.organisations_for_new_events(user)
+    allowed = viewer.organisations_allowing(access.CREATE)
+    if not allowed:
+        raise PermissionDenied
+    page = GuidedEventForms(
+        user,
+        data=request.POST if request.method == "POST" else None,
+        organisations=organisations,
+        highest_clearance=max(allowed.values()),
+    )
+    if request.method == "POST" and page.is_valid():
+        organisation = page.organisation
+        assert organisation is not None
+        try:
+            event = services.create_event(user, organisation, page.to_input())
+        except (ValidationError, DomainError) as error:
+            page.show_service_errors(error)
+        except PermissionDenied:
+            page.event_form.add_error(
+                "confidentiality",
+                _("You may not record events at this confidentiality for this organisation."),
+            )
+        else:
+            messages.success(
+                request, _("Event %(code)s recorded.") % {"code": event.reference_code}
+            )
+            return redirect("cases:event_detail", pk=event.pk)
+    status = 400 if request.method == "POST" and page.show_errors else 200
+    return render(request, "cases/event_form.html", {"page": page, "event": None}, status=status)
+
+
+@requires("cases.record")
+def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    access.require(user, access.EDIT, event, viewer)
+    clearance = viewer.clearance_for(event.organisation_id, access.EDIT)
+    assert clearance is not None
+    page = GuidedEventForms(
+        user,
+        data=request.POST if request.method == "POST" else None,
+        event=event,
+        highest_clearance=clearance,
+    )
+    if request.method == "POST" and page.is_valid():
+        try:
+            services.update_event(
+                user, event, page.to_input(), expected_version=page.expected_version
+            )
+        except (ValidationError, DomainError) as error:
+            page.show_service_errors(error)
+        except PermissionDenied:
+            page.event_form.add_error(
+                "confidentiality",
+                _("You may not set a confidentiality above your own clearance."),
+            )
+        else:
+            messages.success(request, _("Changes saved."))
+            return redirect("cases:event_detail", pk=event.pk)
+    status = 400 if request.method == "POST" and page.show_errors else 200
+    return render(request, "cases/event_form.html", {"page": page, "event": event}, status=status)
+
+
+# --- The event page -----------------------------------------------------------------------------
+
+
+def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) -> dict[str, Any]:
+    """Everything the detail and print pages show, as this user may see it."""
+    user = _user(request)
+    actions = access.actions_on(user, event, viewer)
+    presenter = access.PersonPresenter(user, viewer)
+    acts = list(
+        Act.objects.filter(event=event)
+        .select_related("victim", "type_of_act", "method", "targeted_activity")
+        .prefetch_related(
+            "consequences",
+            "victim__defender_types",
+            Prefetch(
+                "involvements",
+                queryset=Involvement.objects.select_related(
+                    "perpetrator", "perpetrator_type", "degree_of_involvement"
+                ).prefetch_related("perpetrator__defender_types"),
+            ),
+        )
+        .order_by("date", "pk")
+    )
+    sources = list(
+        Source.objects.filter(event=event)
+        .select_related("source_person", "reliability", "connection", "material_type", "language")
+        .prefetch_related("source_person__defender_types")
+    )
+    interventions = list(
+        Intervention.objects.filter(event=event)
+        .select_related("intervening_person", "intervening_organisation", "intervention_type")
+        .select_related("status")
+        .prefetch_related("intervening_person__defender_types")
+    )
+    persons: dict[int, Person] = {}
+    for act in acts:
+        persons.setdefault(act.victim_id, act.victim)
+        for involvement in act.involvements.all():
+            if involvement.perpetrator is not None:
+                persons.setdefault(involvement.perpetrator.pk, involvement.perpetrator)
+    for source in sources:
+        if source.source_person is not None:
+            persons.setdefault(source.source_person.pk, source.source_person)
+    for intervention in interventions:
+        if intervention.intervening_person is not None:
+            persons.setdefault(intervention.intervening_person.pk, intervention.intervening_person)
+    presenter.prime(persons.values())
+    shown = {pk: presenter.present(person) for pk, person in persons.items()}
+    # Templates cannot look up a dict by a variable key: hang each presented person on its row.
+    for act in acts:
+        act.victim_shown = shown[act.victim_id]  # type: ignore[attr-defined]
+        for involvement in act.involvements.all():
+            involvement.perpetrator_shown = (  # type: ignore[attr-defined]
+                shown[involvement.perpetrator.pk] if involvement.perpetrator else None
+            )
+    for source in sources:
+        source.person_shown = shown.get(source.source_person_id or 0)  # type: ignore[attr-defined]
+    for intervention in interventions:
+        intervention.person_shown = shown.get(intervention.intervening_person_id or 0)  # type: ignore[attr-defined]
+    visible = access.visible_events(user, viewer)
+    links_out = ChainLink.objects.filter(from_event=event, to_event__in=visible).select_related(
+        "to_event", "chain_type"
+    )
+    links_in = ChainLink.objects.filter(to_event=event, from_event__in=visible).select_related(
+        "from_event", "chain_type"
+    )
+    return {
+        "event": event,
+        "actions": actions,
+        "internal_visible": access.internal_text_visible(user, event, viewer),
+        "acts": acts,
+        "persons": shown,
+        "person_objects": persons,
+        "sources": sources,
+        "interventions": interventions,
+        "links_out": list(links_out),
+        "links_in": list(links_in),
+    }
+
+
+def _render_detail(
+    request: HttpRequest,
+    event: Event,
+    viewer: access.Viewer,
+    *,
+    sharing_form: SharingForm | None = None,
+    consent_forms: dict[int, ConsentForm] | None = None,
+    comment_form: CommentForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
+    user = _user(request)
+    context = _event_context(request, event, viewer)
+    actions = context["actions"]
+    consent_forms = consent_forms or {}
+    consent_panel = []
+    may_record = {
+        pk
+        for pk, person in context["person_objects"].items()
+        if services.can_record_consent(user, person)
+    }
+    if may_record:
+        consents: dict[int, list[ConsentRecord]] = {}
+        for consent in ConsentRecord.objects.filter(person_id__in=may_record).select_related(
+            "recipient_organisation"
+        ):
+            consents.setdefault(consent.person_id, []).append(consent)
+        for pk in sorted(may_record):
+            consent_panel.append(
+                {
+                    "person": context["persons"][pk],
+                    "consents": consents.get(pk, []),
+                    "form": consent_forms.get(pk) or ConsentForm(prefix=f"consent-{pk}"),
+                }
+            )
+    grants: QuerySet[SharingGrant] | list[SharingGrant] = []
+    if access.SHARE in actions:
+        grants = event.sharing_grants.select_related("organisation", "user", "granted_by")
+        sharing_form = sharing_form or SharingForm(event=event)
+    else:
+        sharing_form = None
+    context |= {
+        "versions": EventVersion.objects.filter(event=event)
+        .defer("snapshot")
+        .select_related("actor"),
+        "grants": grants,
+        "sharing_form": sharing_form,
+        "consent_panel": consent_panel,
+        "comments": event.comments.select_related("author"),
+        "comment_form": comment_form or CommentForm() if access.COMMENT in actions else None,
+    }
+    return render(request, "cases/event_detail.html", context, status=status)
+
+
+def _persons_of(event: Event) -> dict[int, Person]:
+    """Every person who takes part in the event, by id."""
+    ids = (
+        set(Act.objects.filter(event=event).values_list("victim_id", flat=True))
+        | set(
+            Involvement.objects.filter(act__event=event, perpetrator__isnull=False).values_list(
+                "perpetrator_id", flat=True
+            )
+        )
+        | set(
+            Source.objects.filter(event=event, source_person__isnull=False).values_list(
+                "source_person_id", flat=True
+            )
+        )
+        | set(
+            Intervention.objects.filter(event=event, intervening_person__isnull=False).values_list(
+                "intervening_person_id", flat=True
+            )
+        )
+    )
+    return Person.objects.in_bulk([pk for pk in ids if pk is not None])
+
+
+@requires("cases.view")
+def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    return _render_detail(request, event, viewer)
+
+
+@requires("cases.view")
+def event_print(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    return render(request, "cases/event_print.html", _event_context(request, event, viewer))
+
+
+# --- Workflow -----------------------------------------------------------------------------------
+
+
+def _transition(
+    request: HttpRequest, pk: int, step: Callable[[User, Event], Event], done: str
+) -> HttpResponse:
+    user = _user(request)
+    event = access.get_visible_event(user, pk)
+    try:
+        step(user, event)
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, done)
+    return redirect("cases:event_detail", pk=event.pk)
+
+
+@requires("cases.view")
+@require_POST
+def event_submit(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.submit_event, _("Submitted for verification."))
+
+
+@requires("cases.view")
+@require_POST
+def event_verify(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.verify_event, _("Event verified."))
+
+
+@requires("cases.view")
+@require_POST
+def event_close(request: HttpRequest, pk: int) -> HttpResponse:
+    return _transition(request, pk, services.close_event, _("Event closed."))
+
+
+# --- History ------------------------------------------------------------------------------------
+
+
+@requires("cases.view")
+def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    version = get_object_or_404(
+        EventVersion.objects.defer("snapshot").select_related("actor"), event=event, number=number
+    )
+    return render(
+        request,
+        "cases/version_detail.html",
+        {
+            "event": event,
+            "version": version,
+            "changes_json": json.dumps(version.changes, indent=2, ensure_ascii=False),
+            "can_restore": access.can(user, access.RESTORE, event, viewer)
+            and version.number != event.version,
+        },
+    )
+
+
+@requires("cases.view")
+@require_POST
+def version_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
+    user = _user(request)
+    event = access.get_visible_event(user, pk)
+    version = get_object_or_404(EventVersion, event=event, number=number)
+    try:
+        services.restore_version(user, event, version)
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Version %(number)d restored.") % {"number": version.number})
+    return redirect("cases:event_detail", pk=event.pk)
+
+
+# --- Sharing and consent ------------------------------------------------------------------------
+
+
+@requires("cases.view")
+@require_POST
+def sharing_grant(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    access.require(user, access.SHARE, event, viewer)
+    form = SharingForm(request.POST, event=event)
+    if form.is_valid():
+        try:
+            services.grant_sharing(
+                user,
+                event,
+                organisation=form.cleaned_data.get("organisation"),
+                user=form.user,
+                level=form.cleaned_data["level"],
+                expires_at=form.expires_at,
+                purpose=form.cleaned_data.get("purpose") or "",
+            )
+        except (ValidationError, DomainError) as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, _("The event is shared."))
+            return redirect("cases:event_detail", pk=event.pk)
+    return _render_detail(request, event, viewer, sharing_form=form, status=400)
+
+
+@requires("cases.view")
+@require_POST
+def sharing_revoke(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse:
+    user = _user(request)
+    event = access.get_visible_event(user, pk)
+    grant = get_object_or_404(SharingGrant, pk=grant_pk, event=event)
+    try:
+        services.revoke_sharing(user, grant)
+    except DomainError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Sharing revoked."))
+    return redirect("cases:event_detail", pk=event.pk)
+
+
+@requires("cases.view")
+@require_POST
+def consent_give(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    person = _persons_of(event).get(person_pk)
+    if person is None:
+        raise Http404
+    form = ConsentForm(request.POST, prefix=f"consent-{person.pk}")
+    if form.is_valid():
+        try:
+            services.give_consent(
+                user,
+                person,
+                recipient_kind=form.cleaned_data["recipient_kind"],
+                purpose=form.cleaned_data["purpose"],
+                given_on=form.cleaned_data["given_on"],
+                recipient_organisation=form.cleaned_data.get("recipient_organisation"),
+            )
+        except (ValidationError, DomainError) as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, _("Consent recorded."))
+            return redirect("cases:event_detail", pk=event.pk)
+    return _render_detail(request, event, viewer, consent_forms={person.pk: form}, status=400)
+
+
+@requires("cases.view")
+@require_POST
+def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
+    user = _user(request)
+    event = access.get_visible_event(user, pk)
+    consent = get_object_or_404(
+        ConsentRecord, pk=consent_pk, person_id__in=list(_persons_of(event))
+    )
+    try:
+        services.withdraw_consent(user, consent)
+    except DomainError as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Consent withdrawn. The identity is hidden again."))
+    return redirect("cases:event_detail", pk=event.pk)
+
+
+@requires("cases.view")
+@require_POST
+def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    access.require(user, access.COMMENT, event, viewer)
+    form = CommentForm(request.POST)
+    if form.is_valid():
+        services.add_comment(user, event, form.cleaned_data["body"])
+        messages.success(request, _("Comment added."))
+        return redirect("cases:event_detail", pk=event.pk)
+    return _render_detail(request, event, viewer, comment_form=form, status=400)
+
+
+# --- Sources, interventions, chain links --------------------------------------------------------
+
+
+def _item_page(
+    request: HttpRequest,
+    pk: int,
+    form_class: type[SourceForm] | type[InterventionForm] | type[ChainLinkForm],
+    save: Callable[[User, Event, Any], object],
+    title: str,
+) -> HttpResponse:
+    user = _user(request)
+    viewer = access.Viewer.of(user)
+    event = access.get_visible_event(user, pk, viewer)
+    access.require(user, access.EDIT, event, viewer)
+    kwargs: dict[str, Any] = {"user": user} if form_class is ChainLinkForm else {}
+    form = form_class(request.POST if request.method == "POST" else None, **kwargs)
+    if request.method == "POST" and form.is_valid():
+        try:
+            save(user, event, form)
+        except (ValidationError, DomainError, PermissionDenied) as error:
+            form.add_error(None, _error_text(error))
+        else:
+            messages.success(request, _("Saved."))
+            return redirect("cases:event_detail", pk=event.pk)
+    return render(
+        request,
+        "cases/item_form.html",
+        {"event": event, "form": form, "title": title},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@requires("cases.record")
+def source_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _item_page(
+        request,
+        pk,
+        SourceForm,
+        lambda user, event, form: services.add_source(user, event, form.to_input()),
+        _("Add a source"),
+    )
+
+
+@requires("cases.record")
+def intervention_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _item_page(
+        request,
+        pk,
+        InterventionForm,
+        lambda user, event, form: services.add_intervention(user, event, form.to_input()),
+        _("Add an intervention"),
+    )
+
+
+@requires("cases.record")
+def link_add(request: HttpRequest, pk: int) -> HttpResponse:
+    return _item_page(
+        request,
+        pk,
+        ChainLinkForm,
+        lambda user, event, form: services.add_chain_link(
+            user, event, form.target, form.cleaned_data["chain_type"]
+        ),
+        _("Link to another event"),
+    )
+
+
+def _remove(
+    request: HttpRequest,
+    pk: int,
+    item_pk: int,
+    model: type[Source] | type[Intervention] | type[ChainLink],
+) -> HttpResponse:
+    user = _user(request)
+    event = access.get_visible_event(user, pk)
+    lookup = {"from_event": event} if model is ChainLink else {"event": event}
+    item = get_object_or_404(model, pk=item_pk, **lookup)
+    try:
+        services.remove_from_event(user, item)
+    except (DomainError, PermissionDenied) as error:
+        messages.error(request, _error_text(error))
+    else:
+        messages.success(request, _("Removed. An earlier version can bring it back."))
+    return redirect("cases:event_detail", pk=event.pk)
+
+
+@requires("cases.record")
+@require_POST
+def source_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    return _remove(request, pk, item_pk, Source)
+
+
+@requires("cases.record")
+@require_POST
+def intervention_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    return _remove(request, pk, item_pk, Intervention)
+
+
+@requires("cases.record")
+@require_POST
+def link_remove(request: HttpRequest, pk: int, item_pk: int) -> HttpResponse:
+    return _remove(request, pk, item_pk, ChainLink)

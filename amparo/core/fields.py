@@ -1,0 +1,345 @@
+"""Model fields whose values are encrypted at rest, and blind indexes for exact-match lookups.
+
+    class Person(models.Model):
+        name = EncryptedTextField()
+        name_index = BlindIndexField(source="name")
+        contacts = EncryptedJSONField(default=dict)
+
+    Person.objects.filter(name_index=blind_index("  ana MARÍA "))
+
+Values are encrypted in `get_prep_value` and decrypted in `from_db_value`, so model instances,
+forms and `values()` always hold plaintext and the database only ever sees ciphertext. Each
+ciphertext is bound to its field's *purpose* (by default "app_label.model.field"): a ciphertext
+copied into another column fails to decrypt. Renaming a model or an encrypted field changes the
+default purpose, so pass the old one explicitly (`purpose="cases.person.name"`) when renaming.
+
+The database cannot compare ciphertexts (every encryption of a value differs), so every lookup
+except `isnull` is refused with an explanation instead of silently matching nothing.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TypeVar
+
+from django import forms
+from django.apps import apps
+from django.core import checks
+from django.core.exceptions import (
+    FieldDoesNotExist,
+    FieldError,
+    ImproperlyConfigured,
+    ValidationError,
+)
+from django.db import models
+from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models.expressions import Expression
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from amparo.core import crypto
+
+if TYPE_CHECKING:
+    from django.db.models.lookups import Lookup, Transform
+
+    _Field = models.Field
+    _CharField = models.CharField
+else:
+    # django-stubs types a field by what may be assigned to it and what reading it gives
+    # (Field[set type, get type]); Django's classes cannot be subscripted, so these can, and the
+    # subscript is dropped at run time. mypy sees the real generic classes.
+    class _Field(models.Field):
+        def __class_getitem__(cls, params: object) -> type:
+            return cls
+
+    class _CharField(models.CharField):
+        def __class_getitem__(cls, params: object) -> type:
+            return cls
+
+
+_ST = TypeVar("_ST", contravariant=True)
+_GT = TypeVar("_GT", covariant=True)
+_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
+
+
+class EncryptedField(_Field[_ST, _GT]):
+    """What both encrypted fields share: a text column of ciphertext and no searching."""
+
+    def __init__(self, *args: Any, purpose: str | None = None, **kwargs: Any) -> None:
+        if kwargs.get("unique") or kwargs.get("primary_key"):
+            raise ImproperlyConfigured(
+                "An encrypted field cannot be unique or a primary key: every encryption of a "
+                "value differs. Put unique=True on a BlindIndexField instead."
+            )
+        self._purpose = purpose
+        super().__init__(*args, **kwargs)
+
+    @property
+    def purpose(self) -> str:
+        """What the associated data binds each ciphertext to (see the module docstring)."""
+        return self._purpose or f"{self.model._meta.label_lower}.{self.name}"
+
+    def get_internal_type(self) -> str:
+        return "TextField"
+
+    def deconstruct(self) -> tuple[str, str, Any, dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if self._purpose is not None:
+            kwargs["purpose"] = self._purpose
+        return name, path, args, kwargs
+
+    def encode(self, value: Any) -> str:
+        """The plaintext text stored for a Python value."""
+        raise NotImplementedError
+
+    def decode(self, text: str) -> Any:
+        """The Python value for a decrypted plaintext."""
+        raise NotImplementedError
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if value is None:
+            return None
+        return crypto.encrypt_text(self.encode(value), self.purpose)
+
+    def from_db_value(
+        self, value: str | None, expression: Expression, connection: BaseDatabaseWrapper
+    ) -> Any:
+        if value is None:
+            return None
+        return self.decode(crypto.decrypt_text(value, self.purpose))
+
+    def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:
+        if lookup_name == "isnull":
+            return super().get_lookup(lookup_name)
+        raise self._unsearchable(lookup_name)
+
+    def get_transform(self, lookup_name: str) -> type[Transform] | None:
+        raise self._unsearchable(lookup_name)
+
+    def _unsearchable(self, lookup_name: str) -> FieldError:
+        return FieldError(
+            _(
+                "%(field)s is encrypted, so the database cannot compare or search it (lookup "
+                '"%(lookup)s"). Use %(name)s__isnull, a BlindIndexField for exact matches, or '
+                "filter the decrypted values in Python."
+            )
+            % {"field": self.purpose, "lookup": lookup_name, "name": self.name}
+        )
+
+
+class EncryptedTextField(EncryptedField[_ST, _GT]):
+    """Text encrypted at rest. Empty text is encrypted too: only None is stored as NULL."""
+
+    _pyi_private_set_type: str
+    _pyi_private_get_type: str
+
+    description = gettext_lazy("Encrypted text")
+
+    def encode(self, value: Any) -> str:
+        return value if isinstance(value, str) else str(value)
+
+    def decode(self, text: str) -> str:
+        return text
+
+    def to_python(self, value: Any) -> str | None:
+        return None if value is None else self.encode(value)
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        if self.choices is None:
+            kwargs.setdefault("widget", forms.Textarea)
+        return super().formfield(form_class, choices_form_class, **kwargs)
+
+
+class EncryptedJSONField(EncryptedField[_ST, _GT]):
+    """A JSON value encrypted at rest. Python None is stored as NULL, not as JSON null."""
+
+    _pyi_private_set_type: Any
+    _pyi_private_get_type: Any
+
+    description = gettext_lazy("Encrypted JSON")
+    empty_strings_allowed = False
+
+    def __init__(
+        self, *args: Any, encoder: type[json.JSONEncoder] | None = None, **kwargs: Any
+    ) -> None:
+        self.encoder = encoder
+        super().__init__(*args, **kwargs)
+
+    def deconstruct(self) -> tuple[str, str, Any, dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        if self.encoder is not None:
+            kwargs["encoder"] = self.encoder
+        return name, path, args, kwargs
+
+    def encode(self, value: Any) -> str:
+        return json.dumps(value, cls=self.encoder, ensure_ascii=False, separators=(",", ":"))
+
+    def decode(self, text: str) -> Any:
+        return json.loads(text)
+
+    def validate(self, value: Any, model_instance: models.Model | None) -> None:
+        super().validate(value, model_instance)
+        try:
+            self.encode(value)
+        except (TypeError, ValueError):
+            raise ValidationError(_("Value must be valid JSON."), code="invalid") from None
+
+    def value_to_string(self, obj: models.Model) -> Any:
+        # Serializers (dumpdata) embed the value as JSON, as for Django's own JSONField.
+        return self.value_from_object(obj)
+
+    def formfield(
+        self,
+        form_class: type[forms.Field] | None = None,
+        choices_form_class: type[forms.ChoiceField] | None = None,
+        **kwargs: Any,
+    ) -> forms.Field | None:
+        kwargs.setdefault("encoder", self.encoder)
+        return super().formfield(form_class or forms.JSONField, choices_form_class, **kwargs)
+
+
+@dataclass(frozen=True)
+class BlindIndexQuery:
+    """A value to look up in a BlindIndexField; the field computes the HMAC with its own purpose."""
+
+    value: str
+
+
+def blind_index(value: str) -> BlindIndexQuery:
+    """What to compare a BlindIndexField with: `filter(name_index=blind_index("Ana"))`."""
+    return BlindIndexQuery(value)
+
+
+class BlindIndexField(_CharField[_ST, _GT]):
+    """The HMAC of another field's normalised value, kept up to date on save.
+
+    NULL when the source is None or blank, so a lookup for a blank value finds nothing.
+
+    The index is computed in `pre_save`, so `save()` and `bulk_create()` maintain it. Paths that
+    skip `pre_save` do not: list the index in `update_fields` (`save(update_fields=["name",
+    "name_index"])`), and do not change the source with `QuerySet.update()` or `bulk_update()`.
+    Each index is keyed by its source's purpose, so equal values in different columns get
+    different indexes and columns cannot be joined on them.
+    """
+
+    # Nullable whatever the declaration says: a None source leaves the index NULL.
+    _pyi_private_set_type: str | None  # type: ignore[assignment]
+    _pyi_private_get_type: str | None  # type: ignore[assignment]
+    _pyi_lookup_exact_type: str | BlindIndexQuery | None
+
+    description = gettext_lazy("Blind index")
+    _DEFAULTS: dict[str, Any] = {
+        "max_length": 64,
+        "null": True,
+        "editable": False,
+        "db_index": True,
+    }
+
+    def __init__(self, *args: Any, source: str, purpose: str | None = None, **kwargs: Any) -> None:
+        self.source = source
+        self._purpose = purpose
+        super().__init__(*args, **{**self._DEFAULTS, **kwargs})
+
+    def deconstruct(self) -> tuple[str, str, Any, dict[str, Any]]:
+        name, path, args, kwargs = super().deconstruct()
+        for option, default in self._DEFAULTS.items():
+            if kwargs.get(option, False) == default:
+                kwargs.pop(option, None)
+        kwargs["source"] = self.source
+        if self._purpose is not None:
+            kwargs["purpose"] = self._purpose
+        return name, path, args, kwargs
+
+    @property
+    def purpose(self) -> str:
+        """The source field's purpose: an explicit purpose kept over a rename applies here too."""
+        if self._purpose:
+            return self._purpose
+        source = self.model._meta.get_field(self.source)
+        if isinstance(source, EncryptedField):
+            return source.purpose
+        return f"{self.model._meta.label_lower}.{self.source}"
+
+    def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
+        errors = super().check(**kwargs)
+        try:
+            self.model._meta.get_field(self.source)
+        except FieldDoesNotExist:
+            errors.append(
+                checks.Error(
+                    f"BlindIndexField source {self.source!r} is not a field of "
+                    f"{self.model._meta.label}.",
+                    obj=self,
+                    id="amparo.E001",
+                )
+            )
+        return errors
+
+    def pre_save(self, model_instance: models.Model, add: bool) -> str | None:
+        value = getattr(model_instance, self.source)
+        if value is not None and not isinstance(value, str):
+            raise TypeError(
+                f"{self.model._meta.label}.{self.name} indexes {self.source}, which must be text "
+                f"or None, not {type(value).__name__}."
+            )
+        digest = None if value is None else self.digest(value)
+        setattr(model_instance, self.attname, digest)
+        return digest
+
+    def digest(self, value: str) -> str | None:
+        """The index of `value`; None for blank text, so rows without a name never match."""
+        return crypto.blind_index(value, self.purpose) if crypto.normalise(value) else None
+
+    def get_prep_value(self, value: Any) -> str | None:
+        if isinstance(value, BlindIndexQuery):
+            # Not None, which Django would turn into "IS NULL" and so match every blank row.
+            return self.digest(value.value) or ""
+        if value is None or (isinstance(value, str) and _HEX_DIGEST.fullmatch(value)):
+            return value
+        raise ValueError(
+            _(
+                "%(field)s holds blind indexes: compare it with blind_index(value), "
+                "not with a plain value."
+            )
+            % {"field": f"{self.model._meta.label}.{self.name}"}
+        )
+
+
+@dataclass(frozen=True)
+class EncryptedColumn:
+    """One encrypted field of one concrete model: where `amparo keys` finds ciphertexts."""
+
+    model: type[models.Model]
+    field: EncryptedField[Any, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+
+def encrypted_columns() -> list[EncryptedColumn]:
+    """Every encrypted field of every installed model, in every app.
+
+    Read from Django's app registry rather than collected as fields are declared, so abstract
+    parents (which have no table), proxies (which share their parent's) and the historical models
+    built by migrations never appear, and a field inherited by several models appears once for
+    each table that holds it.
+    """
+    return list(_encrypted_columns())
+
+
+def _encrypted_columns() -> Iterator[EncryptedColumn]:
+    for model in apps.get_models():
+        if model._meta.proxy:
+            continue
+        for field in model._meta.local_concrete_fields:
+            if isinstance(field, EncryptedField):
+                yield EncryptedColumn(model=model, field=field)
