@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml constraints.txt
 install: $(STAMP) messages
 
 messages: $(STAMP)
-	$(BIN)/python -m amparo.core.i18n compile
+	$(BIN)/python -m amparo.core.i18n compile locale $(wildcard amparo/*/locale)
 
 run: install
 	$(DEMO_ENV) $(BIN)/amparo keys generate --if-missing

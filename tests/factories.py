@@ -7,6 +7,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from amparo.cases.models import Act, Event, Person
 from amparo.core.models import Clearance, Membership, Organisation, Role, Term, User
+from amparo.intake.models import Submission as IntakeSubmission
+from amparo.intake.services import Receipt as IntakeReceipt
 
 PASSWORD = "correct horse battery staple"
 
@@ -111,3 +113,58 @@ class ActFactory(factory.django.DjangoModelFactory):
         PersonFactory, organisation=factory.SelfAttribute("..event.organisation")
     )
     type_of_act = factory.LazyFunction(lambda: hrd_term("threat"))
+
+
+# --- intake ---------------------------------------------------------------------------------
+
+
+def intake_answers(**overrides: object) -> dict[str, object]:
+    """Valid answers to the public report form, as the browser posts them (no token)."""
+    answers: dict[str, object] = {
+        "what_happened": "Two men on a motorbike followed me home after the hearing.",
+        "when_year": "2025",
+        "when_month": "3",
+        "when_day": "14",
+        "country": "KE",
+        "region": "Nairobi",
+        "target": "me",
+        "victim_name": "",
+        "defender_types": ["lawyer"],
+        "acts": ["surveillance_physical", "threat_death"],
+        "perpetrator": "Unknown men",
+        "danger": "yes",
+        "danger_details": "They know where I live.",
+        "contact_method": "follow_up",
+        "contact_details": "",
+        "consent_partner": "on",
+    }
+    answers.update(overrides)
+    return {key: value for key, value in answers.items() if value is not None}
+
+
+def intake_report(**overrides: object) -> tuple[IntakeSubmission, IntakeReceipt]:
+    """A report submitted through the service, as the form would; returns it and its receipt."""
+    from amparo.intake import services
+
+    values: dict[str, object] = {
+        "what_happened": "Two men on a motorbike followed me home after the hearing.",
+        "danger": "yes",
+        "target": "me",
+        "language": "en",
+        "country": "KE",
+        "region": "Nairobi",
+        "acts": ["threat_death"],
+        "defender_types": ["lawyer"],
+        "consent_partner": True,
+    }
+    files = overrides.pop("files", [])
+    values.update(overrides)
+    receipt = services.submit_report(services.ReportInput(**values), files)  # type: ignore[arg-type]
+    submission = IntakeSubmission.objects.get(receipt_hash=_receipt_hash(receipt.receipt))
+    return submission, receipt
+
+
+def _receipt_hash(receipt: str) -> str:
+    from amparo.intake import receipts
+
+    return receipts.hash_receipt(receipts.normalise(receipt) or "")

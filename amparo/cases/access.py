@@ -295,17 +295,13 @@ def get_visible_event(user: User | Any, pk: int, viewer: Viewer | None = None) -
     return event
 
 
-def may_use_cases(user: User | Any) -> bool:
-    """Whether the cases section means anything to `user` (navigation)."""
-    viewer = Viewer.of(user)
-    return bool(viewer.organisations_allowing(VIEW) or viewer.grantee_organisations())
-
-
 def can_view_event_id(user: User, object_id: str) -> bool:
-    """For the audit trail registry: the trail of an event is readable by those who see it."""
+    """For the audit trail registry: the trail of an event is for the staff who see its history."""
     if not (object_id.isascii() and object_id.isdigit()):
         return False
-    return visible_events(user).filter(pk=int(object_id)).exists()
+    viewer = Viewer.of(user)
+    event = visible_events(user, viewer).filter(pk=int(object_id)).first()
+    return event is not None and can_view_history(user, event, viewer)
 
 
 # --- Persons and identities -------------------------------------------------------------------
@@ -331,6 +327,12 @@ def internal_text_visible(user: User | Any, event: Event, viewer: Viewer | None 
     may see identities, with clearance for the event. Partners it was shared with may not."""
     clearance = (viewer or Viewer.of(user)).clearance_for(event.organisation_id, VIEW_IDENTITY)
     return clearance is not None and clearance >= event.confidentiality
+
+
+def can_view_history(user: User | Any, event: Event, viewer: Viewer | None = None) -> bool:
+    """Versions and the audit trail show earlier values and who the event was shared with:
+    they are for the same staff as the internal text, not for partners."""
+    return internal_text_visible(user, event, viewer)
 
 
 def can_search_names(user: User | Any, viewer: Viewer | None = None) -> bool:

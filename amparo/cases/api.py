@@ -19,7 +19,7 @@ from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
-from ninja import Field, Query, Router, Schema
+from ninja import Field, Query, Router, Schema, Status
 
 from amparo.api.auth import caller
 from amparo.cases import access, queries, services
@@ -82,7 +82,7 @@ class ActOut(Schema):
     country: str
     region: str
     locality: str
-    remarks: str | None = Field(description="Only for those who may edit the event.")
+    remarks: str | None = Field(description="Only for the owning organisation's staff.")
     victim: PersonOut
     involvements: list[InvolvementOut]
 
@@ -108,7 +108,7 @@ class EventOut(Schema):
     monitoring_status: TermOut | None
     external_id: str
     version: int
-    notes: str | None = Field(description="Only for those who may edit the event.")
+    notes: str | None = Field(description="Only for the owning organisation's staff.")
     acts: list[ActOut] | None = Field(None, description="In the single-event answer only.")
 
 
@@ -222,7 +222,7 @@ def _person(presenter: access.PersonPresenter, person: Person) -> dict[str, Any]
 
 
 def _act(
-    presenter: access.PersonPresenter, act: Act, event: Event, editable: bool
+    presenter: access.PersonPresenter, act: Act, event: Event, internal: bool
 ) -> dict[str, Any]:
     return {
         "id": act.pk,
@@ -237,7 +237,7 @@ def _act(
         "country": act.country,
         "region": act.region,
         "locality": act.locality,
-        "remarks": act.remarks if editable else None,
+        "remarks": act.remarks if internal else None,
         "victim": _person(presenter, act.victim),
         "involvements": [
             {
@@ -251,7 +251,7 @@ def _act(
     }
 
 
-def _event(event: Event, editable: bool) -> dict[str, Any]:
+def _event(event: Event, internal: bool) -> dict[str, Any]:
     return {
         "id": event.pk,
         "reference_code": event.reference_code,
@@ -278,7 +278,7 @@ def _event(event: Event, editable: bool) -> dict[str, Any]:
         },
         "confidentiality": Clearance(event.confidentiality).name.lower(),
         "monitoring_status": _term(event.monitoring_status),
-        "notes": event.notes if editable else None,
+        "notes": event.notes if internal else None,
     }
 
 
@@ -318,8 +318,9 @@ def _persons_in(acts: list[Act]) -> list[Person]:
     return found
 
 
-def _editable_ids(user: User, viewer: access.Viewer, events: list[Event]) -> set[int]:
-    return {e.pk for e in events if access.can(user, access.EDIT, e, viewer)}
+def _internal_ids(user: User, viewer: access.Viewer, events: list[Event]) -> set[int]:
+    """The events whose encrypted free text (notes, remarks) the viewer may read."""
+    return {e.pk for e in events if access.internal_text_visible(user, e, viewer)}
 
 
 # --- cursor pagination ------------------------------------------------------------------------
@@ -414,8 +415,8 @@ def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any
         "organisation", "monitoring_status__thesaurus"
     )
     items, next_cursor = _page(events, query.cursor, query.limit)
-    editable = _editable_ids(user, viewer, items)
-    return {"items": [_event(e, e.pk in editable) for e in items], "next_cursor": next_cursor}
+    internal = _internal_ids(user, viewer, items)
+    return {"items": [_event(e, e.pk in internal) for e in items], "next_cursor": next_cursor}
 
 
 def _visible_event(user: User, viewer: access.Viewer, pk: int) -> Event:
@@ -439,10 +440,10 @@ def _event_with_acts(user: User, viewer: access.Viewer, event: Event) -> dict[st
     presenter = access.PersonPresenter(user, viewer)
     acts = list(event.acts.all())
     presenter.prime(_persons_in(acts))
-    editable = access.can(user, access.EDIT, event, viewer)
+    internal = access.internal_text_visible(user, event, viewer)
     return {
-        **_event(event, editable),
-        "acts": [_act(presenter, act, event, editable) for act in acts],
+        **_event(event, internal),
+        "acts": [_act(presenter, act, event, internal) for act in acts],
     }
 
 
@@ -469,31 +470,26 @@ class _Inputs:
     def person(self, data: PersonIn, key: str) -> services.PersonInput:
         if data.id is not None and data.id in self.persons:
             return self.persons[data.id]
-        fields = {
-            "kind": data.kind,
-            "sex": _optional(Vocab.SEX, data.sex, f"{key}.sex"),
-            "age_group": _optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group"),
-            "defender_types": [
+        result = services.PersonInput(
+            kind=data.kind,
+            sex=_optional(Vocab.SEX, data.sex, f"{key}.sex"),
+            age_group=_optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group"),
+            defender_types=[
                 _resolve(Vocab.DEFENDER_TYPE, v, f"{key}.defender_types")
                 for v in data.defender_types
             ],
-            "country": data.country,
-            "region": data.region,
-            "confidentiality": _clearance(data.confidentiality, f"{key}.confidentiality"),
-            "external_id": data.external_id,
-        }
-        identity = {
-            name: getattr(data, name)
-            for name in services.IDENTITY_FIELDS
-            if getattr(data, name) is not None
-        }
-        if data.id is None:
-            result = services.PersonInput(**fields, **identity)
-        else:
+            country=data.country,
+            region=data.region,
+            confidentiality=_clearance(data.confidentiality, f"{key}.confidentiality"),
+            external_id=data.external_id,
+        )
+        for name in services.IDENTITY_FIELDS:
+            setattr(result, name, getattr(data, name))
+        if data.id is not None:
             existing = access.visible_persons(self.user).filter(pk=data.id).first()
             if existing is None:
                 raise ValidationError({f"{key}.id": _("No such person, or not visible to you.")})
-            result = services.PersonInput(**fields, **identity, person=existing)
+            result.person = existing
             self.persons[data.id] = result
         return result
 
@@ -564,7 +560,7 @@ class _Inputs:
 
 
 @router.post("/events", response={201: EventOut, **ERRORS}, summary="Record an event")
-def create_event(request: HttpRequest, body: EventCreate) -> tuple[int, dict[str, Any]]:
+def create_event(request: HttpRequest, body: EventCreate) -> Status[dict[str, Any]]:
     user = caller(request)
     organisation = Organisation.objects.filter(short_code=body.organisation).first()
     if organisation is None or not access.can_create_in(user, organisation):
@@ -572,7 +568,7 @@ def create_event(request: HttpRequest, body: EventCreate) -> tuple[int, dict[str
             {"organisation": _("You may not record events for this organisation.")}
         )
     event = services.create_event(user, organisation, _Inputs(user, organisation).event(body))
-    return 201, _reread(user, event.pk)
+    return Status(201, _reread(user, event.pk))
 
 
 @router.put("/events/{int:event_id}", response={200: EventOut, **ERRORS}, summary="Change an event")
@@ -617,8 +613,8 @@ def _acts_answer(user: User, viewer: access.Viewer, acts: list[Act]) -> list[dic
     presenter = access.PersonPresenter(user, viewer)
     presenter.prime(_persons_in(acts))
     events = {a.event_id: a.event for a in acts}
-    editable = _editable_ids(user, viewer, list(events.values()))
-    return [_act(presenter, a, a.event, a.event_id in editable) for a in acts]
+    internal = _internal_ids(user, viewer, list(events.values()))
+    return [_act(presenter, a, a.event, a.event_id in internal) for a in acts]
 
 
 def _act_queryset(acts: QuerySet[Act]) -> QuerySet[Act]:
@@ -700,6 +696,54 @@ def list_persons(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, A
     presenter = access.PersonPresenter(user, viewer)
     presenter.prime(items)
     return {"items": [_person(presenter, p) for p in items], "next_cursor": next_cursor}
+
+
+class PersonUpdate(Schema):
+    """New values of a person's attributes; identifying fields left out (or null) stay."""
+
+    kind: str | None = None
+    full_name: str | None = None
+    other_names: str | None = None
+    contact: str | None = None
+    id_numbers: str | None = None
+    address: str | None = None
+    notes: str | None = None
+    sex: str | None = None
+    age_group: str | None = None
+    defender_types: list[str] | None = None
+    country: str | None = None
+    region: str | None = None
+    confidentiality: str | None = None
+    external_id: str | None = None
+
+
+@router.put(
+    "/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="Change a person"
+)
+def update_person(request: HttpRequest, person_id: int, body: PersonUpdate) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    person = get_object_or_404(access.visible_persons(user, viewer), pk=person_id)
+    data = services.PersonInput.existing(person)
+    for name in services.IDENTITY_FIELDS:
+        setattr(data, name, getattr(body, name))
+    if body.kind is not None:
+        data.kind = body.kind
+    if body.sex is not None:
+        data.sex = _optional(Vocab.SEX, body.sex, "sex")
+    if body.age_group is not None:
+        data.age_group = _optional(Vocab.AGE_GROUP, body.age_group, "age_group")
+    if body.defender_types is not None:
+        data.defender_types = [
+            _resolve(Vocab.DEFENDER_TYPE, v, "defender_types") for v in body.defender_types
+        ]
+    for name in ("country", "region", "external_id"):
+        if getattr(body, name) is not None:
+            setattr(data, name, getattr(body, name))
+    if body.confidentiality is not None:
+        data.confidentiality = _clearance(body.confidentiality, "confidentiality")
+    services.update_person(user, person, data)
+    return get_person(request, person_id)
 
 
 @router.get("/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="One person")

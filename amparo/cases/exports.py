@@ -125,7 +125,7 @@ def _person_columns(
     return row
 
 
-def _event_columns(event: Event) -> dict[str, str]:
+def _event_columns(event: Event, internal: bool) -> dict[str, str]:
     return {
         "event_id": event.external_id or event.reference_code,
         "event_reference": event.reference_code,
@@ -142,11 +142,11 @@ def _event_columns(event: Event) -> dict[str, str]:
         "event_confidentiality": clearance_name(event.confidentiality),
         "event_status": event.status,
         "event_monitoring_status": _code(event.monitoring_status),
-        "event_notes": event.notes,
+        "event_notes": event.notes if internal else "",
     }
 
 
-def _act_columns(act: Act, index: int) -> dict[str, str]:
+def _act_columns(act: Act, index: int, internal: bool) -> dict[str, str]:
     return {
         "act_id": str(index + 1),
         "act_type": _code(act.type_of_act),
@@ -157,7 +157,7 @@ def _act_columns(act: Act, index: int) -> dict[str, str]:
         "act_country": act.country,
         "act_region": act.region,
         "act_locality": act.locality,
-        "act_remarks": act.remarks,
+        "act_remarks": act.remarks if internal else "",
     }
 
 
@@ -171,6 +171,11 @@ def _involvement_columns(
     }
 
 
+def internal_text(presenter: access.PersonPresenter, event: Event) -> bool:
+    """Whether the export shows the event's encrypted free text (notes, remarks, material)."""
+    return access.internal_text_visible(presenter.user, event, presenter.viewer)
+
+
 def _persons_of(events: Iterable[Event]) -> list[Person]:
     found: list[Person] = []
     for event in events:
@@ -182,7 +187,8 @@ def _persons_of(events: Iterable[Event]) -> list[Person]:
 
 def event_rows(event: Event, presenter: access.PersonPresenter) -> Iterator[dict[str, str]]:
     """The rows of one event (prefetched as `export_queryset` does): one per act and perpetrator."""
-    base = _event_columns(event)
+    internal = internal_text(presenter, event)
+    base = _event_columns(event, internal)
     acts = list(event.acts.all())
     if not acts:
         yield {name: base.get(name, "") for name in tabular.COLUMNS}
@@ -190,10 +196,10 @@ def event_rows(event: Event, presenter: access.PersonPresenter) -> Iterator[dict
     for index, act in enumerate(acts):
         act_row = {
             **base,
-            **_act_columns(act, index),
+            **_act_columns(act, index, internal),
             **_person_columns(tabular.VICTIM, act.victim, presenter),
         }
-        involvements = list(act.involvements.all()) or [None]
+        involvements: list[Involvement | None] = list(act.involvements.all()) or [None]
         for involvement in involvements:
             row = dict(act_row)
             if involvement is not None:
@@ -232,6 +238,7 @@ def _person_document(person: Person | None, presenter: access.PersonPresenter) -
 
 def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str, Any]:
     """One event with its acts, perpetrators, sources, interventions and outgoing chain links."""
+    internal = internal_text(presenter, event)
     return {
         "id": event.external_id or event.reference_code,
         "reference_code": event.reference_code,
@@ -249,7 +256,7 @@ def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str,
         "confidentiality": clearance_name(event.confidentiality),
         "status": event.status,
         "monitoring_status": _term(event.monitoring_status),
-        "notes": event.notes,
+        "notes": event.notes if internal else None,
         "acts": [
             {
                 "type_of_act": _term(act.type_of_act),
@@ -260,7 +267,7 @@ def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str,
                 "country": act.country,
                 "region": act.region,
                 "locality": act.locality,
-                "remarks": act.remarks,
+                "remarks": act.remarks if internal else None,
                 "victim": _person_document(act.victim, presenter),
                 "involvements": [
                     {
@@ -281,7 +288,7 @@ def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str,
                 "connection": _term(source.connection),
                 "material_type": _term(source.material_type),
                 "language": _term(source.language),
-                "material": source.material,
+                "material": source.material if internal else None,
             }
             for source in event.sources.all()
         ],

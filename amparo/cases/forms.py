@@ -4,7 +4,7 @@ methods, so a rule is written once) and turn it into the services' input datacla
 from __future__ import annotations
 
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
 import pycountry
@@ -20,7 +20,6 @@ from amparo.cases.models import (
     Act,
     DatePrecision,
     Event,
-    Involvement,
     Person,
     RecipientKind,
     SharingGrant,
@@ -164,7 +163,7 @@ class EventForm(_EventModelForm):
                 "confidentiality", min(Clearance.CONFIDENTIAL, highest_clearance)
             )
         self.fields["monitoring_status"].queryset = terms_of(Vocab.MONITORING_STATUS)  # type: ignore[attr-defined]
-        self.fields["region"].widget.attrs["placeholder"] = "KE-110"
+        self.fields["region"].widget.attrs["placeholder"] = "KE-30"
 
     GROUPS: tuple[tuple[StrOrPromise, tuple[str, ...]], ...] = (
         (_("What happened"), ("organisation", "title", "description")),
@@ -249,11 +248,14 @@ class VictimForm(_PersonModelForm):
         super().__init__(*args, **kwargs)
         self.identity_visible = identity_visible
         self.pseudonym = pseudonym
-        if not identity_visible:
-            for name in IDENTITY_FORM_FIELDS:
+        if identity_visible:
+            field = self.fields["confidentiality"]
+            field.choices = clearance_choices(highest_clearance)  # type: ignore[attr-defined]
+            field.initial = min(Clearance.CONFIDENTIAL, highest_clearance)
+        else:
+            # Above the editor's clearance: who it is and how secret it is stay as they are.
+            for name in (*IDENTITY_FORM_FIELDS, "confidentiality"):
                 del self.fields[name]
-        self.fields["confidentiality"].choices = clearance_choices(highest_clearance)  # type: ignore[attr-defined]
-        self.fields["confidentiality"].initial = min(Clearance.CONFIDENTIAL, highest_clearance)
 
     def _post_clean(self) -> None:
         # Person.clean (region of the country) without uniqueness checks: the service owns those.
@@ -277,7 +279,7 @@ class VictimForm(_PersonModelForm):
             defender_types=list(data.get("defender_types") or []),
             country=data.get("country") or "",
             region=data.get("region") or "",
-            confidentiality=data.get("confidentiality", Clearance.CONFIDENTIAL),
+            confidentiality=data.get("confidentiality"),
             person=existing,
             **identity,
         )
@@ -527,7 +529,7 @@ class GuidedEventForms:
                 "victim__defender_types",
                 "involvements__perpetrator__defender_types",
             )
-            .order_by("date", "pk")
+            .order_by(F("date").asc(nulls_last=True), "pk")
         )
         victim_numbers: dict[int, int] = {}
         victims: list[dict[str, Any]] = []
@@ -653,7 +655,7 @@ class GuidedEventForms:
         if index >= len(formset.forms):
             return False
         form = formset.forms[index]
-        return form.has_changed() or bool(form.cleaned_data.get("person_id"))
+        return index < formset.initial_form_count() or form.has_changed()
 
     def _check_references(self) -> bool:
         ok = True
@@ -960,7 +962,3 @@ class ChainLinkForm(forms.Form):
 
 class CommentForm(forms.Form):
     body = forms.CharField(label=_("Comment"), widget=forms.Textarea(attrs={"rows": 3}))
-
-
-def involvement_people(involvements: Iterable[Involvement]) -> list[Person]:
-    return [i.perpetrator for i in involvements if i.perpetrator is not None]

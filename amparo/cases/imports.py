@@ -41,7 +41,7 @@ from amparo.cases.tabular import PERPETRATOR, VICTIM, Table
 from amparo.core import audit
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.services import DomainError
-from amparo.core.vocabulary import TermLookupError, TermResolver
+from amparo.core.vocabulary import AmbiguousTerm, TermLookupError, TermResolver
 
 T = TypeVar("T")
 
@@ -295,7 +295,7 @@ def parse_region(text: str, country: str) -> str:
         for subdivision in pycountry.subdivisions.get(country_code=country) or []:  # type: ignore[no-untyped-call]
             if normalise_label(subdivision.name) == wanted:
                 return str(subdivision.code)
-    raise CellError(_("Not a region of the country: use its ISO 3166-2 code, e.g. KE-110."))
+    raise CellError(_("Not a region of the country: use its ISO 3166-2 code, e.g. KE-30."))
 
 
 def parse_decimal(text: str) -> Decimal | None:
@@ -322,14 +322,21 @@ class Vocabularies:
     def __init__(self) -> None:
         self._resolvers: dict[str, TermResolver] = {}
 
-    def resolve(self, codes: tuple[str, ...], text: str) -> Term:
-        """The term `text` names in the first of the thesauri `codes` that knows it."""
+    def resolve(self, codes: tuple[str, ...], text: str, *, broadest: bool = False) -> Term:
+        """The term `text` names in the first of the thesauri `codes` that knows it. With
+        `broadest`, a value several terms share (a HURIDOCS code that a term of our lists and its
+        narrower terms all map to) means the one at the top of the tree."""
         failure: TermLookupError | None = None
         for code in codes:
             if code not in self._resolvers:
                 self._resolvers[code] = TermResolver(code)
             try:
                 return self._resolvers[code].resolve(text)
+            except AmbiguousTerm as error:
+                top = [t for t in error.candidates if t.parent_id is None]
+                if broadest and len(top) == 1:
+                    return top[0]
+                failure = failure or error
             except TermLookupError as error:
                 failure = failure or error
         assert failure is not None
@@ -568,7 +575,13 @@ class Parser:
                 self.error(row, "act_type", "", _("A perpetrator needs an act."))
             return  # a row that only describes the event
         continuation = act is not None and not described and victim is None
-        spec = None if continuation else self._act(row, values, key, victim or (act and act.victim))
+        spec = (
+            None
+            if continuation
+            else self._act(
+                row, values, key, victim if victim is not None else act.victim if act else None
+            )
+        )
         if act is None:
             if spec is None:
                 return
@@ -626,7 +639,7 @@ class Parser:
 def _same(a: Any, b: Any) -> bool:
     if isinstance(a, list) and isinstance(b, list):
         return sorted(_key(x) for x in a) == sorted(_key(x) for x in b)
-    return _key(a) == _key(b)
+    return bool(_key(a) == _key(b))
 
 
 def _key(value: Any) -> Any:
@@ -709,10 +722,12 @@ def _existing_events(organisation: Organisation, specs: Sequence[EventSpec]) -> 
 class _Writer:
     """Writes the parsed events through the services, one savepoint per event."""
 
-    def __init__(self, actor: User, organisation: Organisation, table: Table) -> None:
+    def __init__(
+        self, actor: User, organisation: Organisation, cells: dict[int, dict[str, str]]
+    ) -> None:
         self.actor = actor
         self.organisation = organisation
-        self.cells = dict(table.rows)
+        self.cells = cells
         self.vocabularies = Vocabularies()
         self.saved: dict[tuple[str, ...], Person] = {}
         self.errors: list[RowError] = []
@@ -738,9 +753,11 @@ class _Writer:
                 return person
         return None
 
-    def _person_input(
+    def person_input(
         self, spec: PersonSpec, event_persons: list[Person], made: dict[int, services.PersonInput]
     ) -> services.PersonInput:
+        """The services' input for a person of the file: an existing person (by identifier,
+        or by name among the event's persons), or a new one; one input per spec and event."""
         if id(spec) in made:
             return made[id(spec)]
         person = self._existing_person(spec, event_persons)
@@ -803,7 +820,7 @@ class _Writer:
                 services.InvolvementInput(
                     perpetrator=None
                     if item.perpetrator is None
-                    else self._person_input(item.perpetrator, event_persons, made),
+                    else self.person_input(item.perpetrator, event_persons, made),
                     perpetrator_type=item.perpetrator_type,
                     degree_of_involvement=item.degree_of_involvement,
                     id=old_involvements[i].pk if i < len(old_involvements) else None,
@@ -812,7 +829,7 @@ class _Writer:
             ]
             acts.append(
                 services.ActInput(
-                    victim=self._person_input(act_spec.victim, event_persons, made),
+                    victim=self.person_input(act_spec.victim, event_persons, made),
                     involvements=involvements,
                     id=old.pk if old else None,
                     **values,
@@ -837,7 +854,7 @@ class _Writer:
         parsed, errors = parse_table(table, self.vocabularies)
         return not errors and len(parsed) == 1 and _matches(spec, parsed[0])
 
-    def write(self, spec: EventSpec, event: Event | None) -> EventOutcome:
+    def write(self, spec: EventSpec, event: Event | None) -> tuple[EventOutcome, Event]:
         if event is not None and self._unchanged(spec, event):
             action = "unchanged"
         else:
@@ -850,7 +867,10 @@ class _Writer:
                 event = services.update_event(self.actor, event, data)
                 action = "update"
         self._remember_persons(spec, event)
-        return EventOutcome(spec.row, spec.external_id, action, event.reference_code, event.title)
+        outcome = EventOutcome(
+            spec.row, spec.external_id, action, event.reference_code, event.title
+        )
+        return outcome, event
 
     def _remember_persons(self, spec: EventSpec, event: Event) -> None:
         """Persons named (not identified) in the file are found again by name in later events."""
@@ -949,19 +969,42 @@ def import_table(
     specs, result.errors = parse_table(table)
     if result.errors:
         return result
-    writer = _Writer(actor, organisation, table)
+    return write_specs(actor, organisation, specs, result, cells=dict(table.rows))
+
+
+After = Callable[["_Writer", dict[str, Event]], None]
+
+
+def write_specs(
+    actor: User,
+    organisation: Organisation,
+    specs: Sequence[EventSpec],
+    result: ImportResult,
+    *,
+    cells: dict[int, dict[str, str]] | None = None,
+    after: After | None = None,
+) -> ImportResult:
+    """Write parsed events in one transaction, each in a savepoint; roll all back on any error
+    or for a dry run. `after(writer, created)` may add more to the events just created (by
+    external id), reporting its problems in `writer.errors`."""
+    writer = _Writer(actor, organisation, cells or {})
+    created: dict[str, Event] = {}
     with transaction.atomic():
         existing = _existing_events(organisation, specs)
         for spec in specs:
             try:
                 with transaction.atomic():
-                    outcome = writer.write(spec, existing.get(spec.external_id))
+                    outcome, event = writer.write(spec, existing.get(spec.external_id))
             except (ValidationError, PermissionDenied, DomainError) as error:
                 writer.report(spec, error)
             else:
                 result.outcomes.append(outcome)
+                if outcome.action == "create":
+                    created[spec.external_id] = event
+        if after is not None and not writer.errors:
+            after(writer, created)
         result.errors = writer.errors
-        if result.errors or dry_run:
+        if result.errors or result.dry_run:
             transaction.set_rollback(True)
         else:
             audit.record(

@@ -137,7 +137,7 @@ def format_partial_date(value: datetime.date | None, precision: str) -> str:
 
 
 def validate_region(country: str, region: str, field: str = "region") -> None:
-    """A region is an ISO 3166-2 subdivision code of the record's country (e.g. KE-110)."""
+    """A region is an ISO 3166-2 subdivision code of the record's country (e.g. KE-30)."""
     if not region:
         return
     if not country:
@@ -152,6 +152,14 @@ def validate_region(country: str, region: str, field: str = "region") -> None:
             {
                 field: _("%(code)s is not a region of %(country)s.")
                 % {"code": region, "country": country}
+            }
+        )
+    parent = getattr(subdivision, "parent_code", None)
+    if parent:
+        raise ValidationError(
+            {
+                field: _("%(code)s lies within %(parent)s: give the first-level region.")
+                % {"code": region, "parent": parent}
             }
         )
 
@@ -205,7 +213,7 @@ def region_field() -> models.CharField[str, str]:
         _("region"),
         max_length=6,
         blank=True,
-        help_text=_("ISO 3166-2 code of the first-level region, e.g. KE-110."),
+        help_text=_("ISO 3166-2 code of the first-level region, e.g. KE-30."),
     )
 
 
@@ -378,7 +386,7 @@ class Event(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["-start_date", "-id"]
+        ordering = [models.F("start_date").desc(nulls_last=True), "-id"]
         constraints: ClassVar = [
             models.UniqueConstraint(
                 fields=["organisation", "external_id"],
@@ -390,7 +398,7 @@ class Event(models.Model):
             models.Index(fields=["organisation", "status"]),
             models.Index(fields=["organisation", "confidentiality"]),
             models.Index(fields=["country", "start_date"]),
-            models.Index(fields=["start_date", "id"]),
+            # The list's order has its own index, per database: migration 0002.
         ]
         verbose_name = _("event")
         verbose_name_plural = _("events")
@@ -450,7 +458,7 @@ class Act(models.Model):
     updated_at = models.DateTimeField(auto_now=True)
 
     class Meta:
-        ordering = ["date", "id"]
+        ordering = [models.F("date").asc(nulls_last=True), "id"]
         verbose_name = _("act")
         verbose_name_plural = _("acts")
 
@@ -736,11 +744,27 @@ class ConsentRecord(models.Model):
 # --- History ----------------------------------------------------------------------------------
 
 
+VERSION_ACTIONS = {
+    "create": _("Recorded"),
+    "update": _("Edited"),
+    "submit": _("Submitted for verification"),
+    "verify": _("Verified"),
+    "close": _("Closed"),
+    "restore": _("Earlier version restored"),
+    "add_source": _("Source added"),
+    "add_intervention": _("Intervention added"),
+    "add_chain_link": _("Linked to another event"),
+    "remove_source": _("Source removed"),
+    "remove_intervention": _("Intervention removed"),
+    "remove_chainlink": _("Link to another event removed"),
+    "update_person": _("Person's details changed"),
+}
+
+
 class EventVersion(models.Model):
     """The event aggregate (event, acts, involvements, persons, sources, interventions, chain
-    links) as it was after one change. The snapshot is encrypted as a whole because it holds
-    persons' identifying fields; `changes` is readable and shows encrypted values as
-    "[encrypted]"."""
+    links) as it was after one change, and what changed. Both are encrypted at rest; in
+    `changes`, the values of encrypted fields show only as "[encrypted]"."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField()
@@ -748,7 +772,9 @@ class EventVersion(models.Model):
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
     snapshot = EncryptedJSONField()
-    changes = models.JSONField(default=dict, blank=True)
+    # Encrypted too: old values of clear fields (a description from which a name was removed)
+    # must not stay readable in the database.
+    changes = EncryptedJSONField(default=dict, blank=True)
 
     class Meta:
         ordering = ["-number"]
@@ -760,6 +786,10 @@ class EventVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} v{self.number}"
+
+    @property
+    def action_label(self) -> str:
+        return str(VERSION_ACTIONS.get(self.action, self.action))
 
 
 class ReferenceCounter(models.Model):

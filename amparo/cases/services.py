@@ -74,7 +74,8 @@ class PersonInput:
     defender_types: Sequence[Term] = ()
     country: str = ""
     region: str = ""
-    confidentiality: int = Clearance.CONFIDENTIAL
+    # None: unchanged; for a new person Confidential, or the recorder's clearance if lower.
+    confidentiality: int | None = None
     external_id: str = ""
     person: Person | None = None
 
@@ -201,10 +202,6 @@ def _clean(obj: models.Model, prefix: str, exclude: Iterable[str] = ()) -> None:
                 for key, value in error.message_dict.items()
             }
         ) from None
-
-
-def _check_terms(terms: Sequence[Term], codes: tuple[str, ...], key: str) -> None:
-    validate_terms(terms, codes, key)
 
 
 def _editable(event: Event) -> None:
@@ -350,6 +347,20 @@ def snapshot_diff(before: Mapping[str, Any] | None, after: Mapping[str, Any]) ->
     return changes
 
 
+def audit_summary(changes: Mapping[str, Any]) -> dict[str, Any]:
+    """Which fields and rows changed, without their values: the audit log is append-only and
+    readable as JSON, so a name typed into a description by mistake and removed again must not
+    stay there. The values are kept in the (encrypted) version."""
+    summary: dict[str, Any] = {}
+    if "event" in changes:
+        summary["event"] = sorted(changes["event"])
+    for name in COLLECTIONS:
+        part = changes.get(name)
+        if part:
+            summary[name] = {key: sorted(int(pk) for pk in value) for key, value in part.items()}
+    return summary
+
+
 def _new_version(
     actor: User | None,
     event: Event,
@@ -390,12 +401,15 @@ class _PersonWriter:
         self.actor = actor
         self.organisation = organisation
         self.presenter = presenter
-        self.saved: dict[int, Person] = {}
+        self.saved: dict[int, Person] = {}  # by id() of the input
+        self.by_pk: dict[int, Person] = {}
 
     def save(self, data: PersonInput, key: str) -> Person:
         done = self.saved.get(id(data))
         if done is not None:
             return done
+        if data.person is not None and data.person.pk in self.by_pk:
+            return self._again(data, self.by_pk[data.person.pk], key)
         person = data.person
         if person is None:
             person = Person(organisation=self.organisation, created_by=self.actor)
@@ -414,10 +428,17 @@ class _PersonWriter:
             for name in IDENTITY_FIELDS:
                 if getattr(data, name) is not None:
                     setattr(person, name, getattr(data, name).strip())
+        previous_confidentiality = person.confidentiality if person.pk else None
         for name in PERSON_FIELDS:
-            setattr(person, name, getattr(data, name))
+            if name != "confidentiality":
+                setattr(person, name, getattr(data, name))
         own = self.presenter.viewer.clearance_for(self.organisation.pk, access.EDIT)
-        if own is not None and person.confidentiality > own:
+        if data.confidentiality is not None:
+            person.confidentiality = data.confidentiality
+        elif person.pk is None:
+            person.confidentiality = min(Clearance.CONFIDENTIAL, own or Clearance.CONFIDENTIAL)
+        raised = person.confidentiality != previous_confidentiality
+        if raised and own is not None and person.confidentiality > own:
             raise ValidationError(
                 {f"{key}.confidentiality": _("This is above your own clearance.")}
             )
@@ -425,7 +446,7 @@ class _PersonWriter:
         person.region = person.region.upper()
         person.updated_by = self.actor
         _clean(person, f"{key}.", exclude=["organisation", "created_by", "updated_by"])
-        _check_terms(data.defender_types, Vocab.DEFENDER_TYPE, f"{key}.defender_types")
+        validate_terms(data.defender_types, Vocab.DEFENDER_TYPE, f"{key}.defender_types")
         if person.external_id and (
             Person.objects.filter(organisation=self.organisation, external_id=person.external_id)
             .exclude(pk=person.pk)
@@ -436,6 +457,26 @@ class _PersonWriter:
             )
         person.save()
         person.defender_types.set(data.defender_types)
+        self.saved[id(data)] = person
+        self.by_pk[person.pk] = person
+        return person
+
+    def _again(self, data: PersonInput, person: Person, key: str) -> Person:
+        """The same existing person reached through a second input: it must say the same."""
+        differs = any(
+            getattr(data, name) is not None and getattr(data, name).strip() != getattr(person, name)
+            for name in IDENTITY_FIELDS
+        ) or any(
+            getattr(data, name) != getattr(person, name)
+            for name in PERSON_FIELDS
+            if not (name == "confidentiality" and data.confidentiality is None)
+        )
+        if differs or {t.pk for t in data.defender_types} != {
+            t.pk for t in person.defender_types.all()
+        }:
+            raise ValidationError(
+                {key: _("This person appears twice in the input with different details.")}
+            )
         self.saved[id(data)] = person
         return person
 
@@ -472,7 +513,7 @@ def _write_acts(
         elif act.pk is None:
             act.remarks = ""
         _clean(act, f"{key}.", exclude=["event"])
-        _check_terms(data.consequences, Vocab.CONSEQUENCE, f"{key}.consequences")
+        validate_terms(data.consequences, Vocab.CONSEQUENCE, f"{key}.consequences")
         act.save()
         act.consequences.set(data.consequences)
         _write_involvements(act, data.involvements, persons, key)
@@ -643,7 +684,7 @@ def update_event(
     persons = _PersonWriter(actor, event.organisation, access.PersonPresenter(actor))
     _write_acts(event, data.acts, persons, replace=True)
     version = _new_version(actor, event, "update", before)
-    audit.record(actor, "event.update", event, changes=version.changes)
+    audit.record(actor, "event.update", event, changes=audit_summary(version.changes))
     return event
 
 

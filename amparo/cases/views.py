@@ -11,7 +11,7 @@ from typing import Any
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Prefetch, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -108,7 +108,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
-            "can_record": access.organisations_for_new_events(user).exists(),
+            "can_record": bool(viewer.organisations_allowing(access.CREATE)),
         },
     )
 
@@ -205,7 +205,7 @@ def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) ->
                 ).prefetch_related("perpetrator__defender_types"),
             ),
         )
-        .order_by("date", "pk")
+        .order_by(F("date").asc(nulls_last=True), "pk")
     )
     sources = list(
         Source.objects.filter(event=event)
@@ -304,14 +304,22 @@ def _render_detail(
         sharing_form = sharing_form or SharingForm(event=event)
     else:
         sharing_form = None
+    history = access.can_view_history(user, event, viewer)
+    discussion = context["internal_visible"] or access.COMMENT in actions
     context |= {
+        "history_visible": history,
         "versions": EventVersion.objects.filter(event=event)
-        .defer("snapshot")
-        .select_related("actor"),
+        .defer("snapshot", "changes")
+        .select_related("actor")
+        if history
+        else [],
         "grants": grants,
         "sharing_form": sharing_form,
         "consent_panel": consent_panel,
-        "comments": event.comments.select_related("author"),
+        # Staff comments may name people: they are for the staff and for partners invited to
+        # comment, who are told so, not for every partner who may read.
+        "discussion_visible": discussion,
+        "comments": event.comments.select_related("author") if discussion else [],
         "comment_form": comment_form or CommentForm() if access.COMMENT in actions else None,
     }
     return render(request, "cases/event_detail.html", context, status=status)
@@ -399,6 +407,8 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     user = _user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
+    if not access.can_view_history(user, event, viewer):
+        raise Http404
     version = get_object_or_404(
         EventVersion.objects.defer("snapshot").select_related("actor"), event=event, number=number
     )
@@ -611,7 +621,9 @@ def _remove(
     user = _user(request)
     event = access.get_visible_event(user, pk)
     lookup = {"from_event": event} if model is ChainLink else {"event": event}
-    item = get_object_or_404(model, pk=item_pk, **lookup)
+    item = model._default_manager.filter(pk=item_pk, **lookup).first()
+    if item is None:
+        raise Http404
     try:
         services.remove_from_event(user, item)
     except (DomainError, PermissionDenied) as error:

@@ -11,11 +11,13 @@ import pycountry
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
+from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.translation import get_language
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from amparo.core.models import Organisation, Term, User
 from amparo.intake import conf, services
@@ -32,6 +34,83 @@ from amparo.intake.models import (
 Choices = list[tuple[str, Any]]
 
 
+def _input(kind: str, name: str, value: object, label: object, checked: bool, required: str) -> str:
+    state = " checked" if checked else ""
+    return (
+        f'<label><input type="{kind}" name="{escape(name)}" value="{escape(value)}"'
+        f"{state}{required}> {escape(label)}</label>\n"
+    )
+
+
+class _Choices:
+    """Options as <label><input> text</label> and groups as fieldsets, rendered in Python.
+
+    The report page has about 80 checkboxes and radio buttons and 250 countries: without the ids
+    and wrappers of Django's widget templates it stays light for slow connections, and rendering
+    it here rather than option by option through templates keeps it fast."""
+
+    input_type: str
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        widget: forms.ChoiceWidget = self  # type: ignore[assignment]
+        chosen = {str(item) for item in widget.format_value(value)}
+        required = " required" if widget.is_required and self.input_type == "radio" else ""
+        parts: list[str] = []
+        for key, label in widget.choices:
+            if isinstance(label, list | tuple):
+                parts.append(f'<fieldset class="group"><legend>{escape(key)}</legend>')
+                for option, text in label:
+                    option = str(option)
+                    parts.append(
+                        _input(self.input_type, name, option, text, option in chosen, required)
+                    )
+                parts.append("</fieldset>")
+            else:
+                parts.append(
+                    _input(self.input_type, name, key, label, str(key) in chosen, required)
+                )
+        return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
+
+
+class Checkboxes(_Choices, forms.CheckboxSelectMultiple):
+    pass
+
+
+class Radios(_Choices, forms.RadioSelect):
+    pass
+
+
+class Select(forms.Select):
+    """A select rendered in Python (see _Choices), for the 250 countries."""
+
+    def render(
+        self,
+        name: str,
+        value: Any,
+        attrs: dict[str, Any] | None = None,
+        renderer: Any = None,
+    ) -> SafeString:
+        chosen = {str(item) for item in self.format_value(value)}
+        options = "".join(
+            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>'
+            f"{escape(label)}</option>"
+            for key, label in self.choices
+        )
+        final = self.build_attrs(self.attrs, attrs)
+        return format_html(
+            '<select name="{}"{}>{}</select>',
+            name,
+            flatatt(final),
+            mark_safe(options),  # noqa: S308 - every value above is escaped
+        )
+
+
 @cache
 def _country_translation(language: str) -> gettext.NullTranslations:
     return gettext.translation(
@@ -39,41 +118,44 @@ def _country_translation(language: str) -> gettext.NullTranslations:
     )
 
 
-def country_choices(language: str) -> Choices:
+@cache
+def country_choices(language: str) -> tuple[tuple[str, str], ...]:
     """Every country, named and sorted in `language`."""
     translate = _country_translation(language).gettext
     named = [(country.alpha_2, translate(country.name)) for country in pycountry.countries]
-    return sorted(named, key=lambda item: item[1].casefold())
+    return tuple(sorted(named, key=lambda item: item[1].casefold()))
 
 
 def vocabulary_choices(thesaurus: str, language: str) -> Choices:
     """The active terms of a list, grouped under their top-level term.
 
     A top-level term with narrower terms becomes a group whose first option is the term itself
-    ("Threats, other or not sure which"), so that a reporter can tick the general case."""
-    terms = list(
+    ("Other, or not sure which"), so that a reporter can tick the general case."""
+    label = f"label_{language}" if language in {"fr", "es", "ar"} else "label_en"
+    rows = (
         Term.objects.filter(thesaurus__code=thesaurus, active=True)
-        .select_related("parent")
         .order_by("position", "code")
+        .values_list("pk", "parent_id", "code", "label_en", label)
     )
-    by_id = {term.pk: term for term in terms}
+    terms = {
+        pk: (parent, code, translated or english) for pk, parent, code, english, translated in rows
+    }
 
-    def top(term: Term) -> Term:
-        while term.parent_id in by_id:
-            term = by_id[term.parent_id]  # type: ignore[index]
-        return term
+    def top(pk: int) -> int:
+        while (parent := terms[pk][0]) in terms:
+            pk = parent
+        return pk
 
     groups: dict[int, list[tuple[str, str]]] = {}
-    for term in terms:
-        groups.setdefault(top(term).pk, []).append((term.code, term.label(language)))
+    for pk, (_parent, code, text) in terms.items():
+        groups.setdefault(top(pk), []).append((code, text))
     choices: Choices = []
     for pk, options in groups.items():
-        head = by_id[pk]
         if len(options) == 1:
             choices.append(options[0])
             continue
-        general = _("%(label)s: other, or not sure which") % {"label": head.label(language)}
-        choices.append((head.label(language), [(head.code, general), *options[1:]]))
+        general = _("Other, or not sure which")
+        choices.append((terms[pk][2], [(terms[pk][1], general), *options[1:]]))
     return choices
 
 
@@ -102,7 +184,7 @@ class ReportForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     when_month = forms.TypedChoiceField(
-        label=gettext_lazy("Month"), required=False, coerce=int, empty_value=None
+        label=gettext_lazy("Month"), required=False, coerce=int, empty_value=None, widget=Select
     )
     when_day = forms.IntegerField(
         label=gettext_lazy("Day"),
@@ -111,7 +193,7 @@ class ReportForm(forms.Form):
         max_value=31,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False)
+    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False, widget=Select)
     region = forms.CharField(
         label=gettext_lazy("Region, town or place"),
         required=False,
@@ -121,7 +203,7 @@ class ReportForm(forms.Form):
     target = forms.ChoiceField(
         label=gettext_lazy("Who was targeted?"),
         choices=Target.choices,
-        widget=forms.RadioSelect,
+        widget=Radios,
         error_messages={"required": gettext_lazy("Please choose who was targeted.")},
     )
     victim_name = forms.CharField(
@@ -133,12 +215,12 @@ class ReportForm(forms.Form):
     defender_types = forms.MultipleChoiceField(
         label=gettext_lazy("What kind of defender? (tick all that apply)"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checkboxes,
     )
     acts = forms.MultipleChoiceField(
         label=gettext_lazy("What kind of act? (tick all that apply)"),
         required=False,
-        widget=forms.CheckboxSelectMultiple,
+        widget=Checkboxes,
     )
     perpetrator = forms.CharField(
         label=gettext_lazy("Who did it, if you know?"),
@@ -150,7 +232,7 @@ class ReportForm(forms.Form):
     danger = forms.ChoiceField(
         label=gettext_lazy("Is someone in immediate danger?"),
         choices=Danger.choices,
-        widget=forms.RadioSelect,
+        widget=Radios,
         error_messages={"required": gettext_lazy("Please tell us whether anyone is in danger.")},
     )
     danger_details = forms.CharField(
@@ -163,7 +245,7 @@ class ReportForm(forms.Form):
         label=gettext_lazy("How may we contact you?"),
         choices=ContactMethod.choices,
         initial=ContactMethod.FOLLOW_UP_ONLY,
-        widget=forms.RadioSelect,
+        widget=Radios,
     )
     contact_details = forms.CharField(
         label=gettext_lazy("Your contact details, if you chose another way"),
@@ -274,7 +356,9 @@ class ReceiptForm(forms.Form):
     receipt = forms.CharField(
         label=gettext_lazy("Your receipt"),
         max_length=64,
-        help_text=gettext_lazy("The 20 letters and numbers you were given, with or without dashes."),
+        help_text=gettext_lazy(
+            "The 20 letters and numbers you were given, with or without dashes."
+        ),
         widget=forms.TextInput(
             attrs={"autocomplete": "off", "autocapitalize": "characters", "spellcheck": "false"}
         ),

@@ -9,6 +9,11 @@ the reporter gets none. Every intake page, public or staff, is sent with:
   only our own scripts, styles and images; no inline code, no connections, no frames, no plugins;
 * Referrer-Policy: no-referrer, so that leaving the page tells the next site nothing;
 * frame denial (X-Frame-Options and frame-ancestors), against clickjacking.
+
+The pages themselves are sent uncompressed (their style and script are compressed by WhiteNoise):
+a follow-up page carries a secret, the access token, next to text others wrote, which is the
+setting in which BREACH-style attacks read secrets from the sizes of compressed responses. The
+report page is kept small enough without compression (tests/intake/test_report.py checks it).
 """
 
 from __future__ import annotations

@@ -115,9 +115,7 @@ class Submission(models.Model):
     # Consent to share the reporter's identity, as given on the form.
     consent_partner = models.BooleanField(_("with a partner organisation"), default=False)
     consent_state = models.BooleanField(_("with the State protection mechanism"), default=False)
-    consent_international = models.BooleanField(
-        _("with UN or regional mechanisms"), default=False
-    )
+    consent_international = models.BooleanField(_("with UN or regional mechanisms"), default=False)
     consent_publication = models.BooleanField(_("published anonymised"), default=False)
 
     # Staff work.
@@ -137,9 +135,7 @@ class Submission(models.Model):
         related_name="intake_submissions",
         verbose_name=_("case"),
     )
-    communication_sent = models.BooleanField(
-        _("a communication or appeal was sent"), default=False
-    )
+    communication_sent = models.BooleanField(_("a communication or appeal was sent"), default=False)
     closed_on = models.DateField(_("closed on"), null=True, blank=True)
     reporter_active_on = models.DateField(_("reporter last active on"))
     # The last position given to a message or file of this submission.
@@ -228,9 +224,7 @@ class Attachment(models.Model):
     """A file the reporter sent, stripped of metadata; its sealed bytes are in AttachmentBlob."""
 
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    submission = models.ForeignKey(
-        Submission, on_delete=models.CASCADE, related_name="attachments"
-    )
+    submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="attachments")
     message = models.ForeignKey(
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )

@@ -41,7 +41,9 @@ EXTENSIONS = {JPEG: ".jpg", PNG: ".png", PDF: ".pdf", TEXT: ".txt"}
 _PIL_FORMATS = {JPEG: "JPEG", PNG: "PNG", GIF: "GIF", WEBP: "WEBP"}
 _UTF8_BOM = b"\xef\xbb\xbf"
 # Bidirectional overrides and isolates can make "photo\u202egpj.exe" display as "photo.exe.jpg".
-_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
 MAX_NAME_CHARS = 100
 
 
@@ -82,9 +84,7 @@ def _is_text(data: bytes) -> bool:
         text = data.removeprefix(_UTF8_BOM).decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not any(
-        unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text[:65536]
-    )
+    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text[:65536])
 
 
 def display_name(name: str) -> str:

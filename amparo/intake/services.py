@@ -12,6 +12,7 @@ import datetime
 import hashlib
 import json
 import logging
+import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
@@ -22,8 +23,9 @@ from django.core.exceptions import ValidationError
 from django.db import connection, transaction
 from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare
 from django.utils.translation import gettext as _
-from django.utils.translation import override
+from django.utils.translation import gettext_lazy, override
 
 from amparo.cases import services as cases_services
 from amparo.cases.models import DatePrecision as CaseDatePrecision
@@ -223,7 +225,7 @@ def receiving_organisation() -> Organisation:
 def routes(organisation: Organisation, data: ReportInput) -> list[tuple[Organisation, str]]:
     """Who receives the report: the receiving organisation, and for a reprisal against an NHRI,
     its members or staff, the network secretariat too."""
-    recipients = [(organisation, Recipient.Reason.RECEIVING)]
+    recipients: list[tuple[Organisation, str]] = [(organisation, Recipient.Reason.RECEIVING)]
     about_nhri = (
         data.target == Target.NHRI
         or bool(set(data.acts) & _branch(ACTS_THESAURUS, NHRI_ACT_BRANCH))
@@ -317,9 +319,7 @@ def submit_report(data: ReportInput, uploads: Sequence[sanitise.CleanFile]) -> R
     digest = proof_digest(submission)
     submitted_at = timezone.now().replace(second=0, microsecond=0)
     submission_id = submission.pk
-    transaction.on_commit(
-        lambda: notifications.new_report(submission_id, reply=False), robust=True
-    )
+    transaction.on_commit(lambda: notifications.new_report(submission_id, reply=False), robust=True)
     return Receipt(
         receipt=receipt,
         submitted_at=submitted_at,
@@ -415,8 +415,7 @@ def proof_seal(digest: str, submitted_at: datetime.datetime) -> str:
 
 
 def proof_is_genuine(digest: str, submitted_at: datetime.datetime, seal: str) -> bool:
-    expected = proof_seal(digest, submitted_at)
-    return signing.constant_time_compare(expected, seal.strip())
+    return constant_time_compare(proof_seal(digest, submitted_at), seal.strip())
 
 
 # --- Following up ---------------------------------------------------------------------------------
@@ -441,7 +440,7 @@ def communication_sent(submission: Submission) -> bool:
 
 @transaction.atomic
 def reporter_reply(
-    submission_id: object, body: str, uploads: Sequence[sanitise.CleanFile]
+    submission_id: uuid.UUID, body: str, uploads: Sequence[sanitise.CleanFile]
 ) -> Message | None:
     """The reporter writes back and/or adds files. Returns the message (None for files only)."""
     submission = Submission.objects.select_for_update().get(pk=submission_id)
@@ -478,9 +477,7 @@ def reporter_reply(
     submission.reporter_active_on = today
     submission.save(update_fields=["reporter_active_on", "last_position"])
     submission.recipients.update(unread=True)
-    transaction.on_commit(
-        lambda: notifications.new_report(submission.pk, reply=True), robust=True
-    )
+    transaction.on_commit(lambda: notifications.new_report(submission.pk, reply=True), robust=True)
     return message
 
 
@@ -489,9 +486,7 @@ def reporter_reply(
 
 def _locked(submission: Submission) -> Submission:
     return (
-        Submission.objects.select_for_update()
-        .select_related("organisation")
-        .get(pk=submission.pk)
+        Submission.objects.select_for_update().select_related("organisation").get(pk=submission.pk)
     )
 
 
@@ -751,6 +746,11 @@ def _region_code(country: str, region: str) -> str:
     return ""
 
 
+CONSENT_LABELS = {
+    "consent_partner": gettext_lazy("partner organisations"),
+    "consent_state": gettext_lazy("the State protection mechanism"),
+    "consent_international": gettext_lazy("UN or regional mechanisms"),
+}
 CONSENT_KINDS = {
     "consent_partner": RecipientKind.PARTNER_ORGANISATIONS,
     "consent_state": RecipientKind.STATE,
@@ -784,15 +784,13 @@ def _case_notes(submission: Submission) -> str:
     ):
         if value:
             lines.append(f"{label}: {value}")
-    consents = [
-        str(Submission._meta.get_field(name).verbose_name)
-        for name in (*CONSENT_KINDS, "consent_publication")
-        if getattr(submission, name)
-    ]
+    consents = [str(label) for name, label in CONSENT_LABELS.items() if getattr(submission, name)]
     lines.append(
-        _("The reporter agreed to share their identity: %(list)s")
-        % {"list": ", ".join(consents) if consents else _("with nobody")}
+        _("The reporter agreed to share their identity with: %(list)s")
+        % {"list": ", ".join(consents) if consents else _("nobody")}
     )
+    if submission.consent_publication:
+        lines.append(_("The reporter agreed that what happened may be published without names."))
     return "\n".join(lines)
 
 

@@ -270,7 +270,9 @@ def download(request: HttpRequest, pk: Any, file_pk: Any) -> HttpResponse:
         messages.error(request, str(error))
         return redirect("intake:detail", pk=submission.pk)
     response = HttpResponse(data, content_type=attachment.media_type)
-    fallback = "".join(c if c.isascii() and c.isalnum() or c in "._-" else "_" for c in attachment.name)
+    fallback = "".join(
+        c if (c.isascii() and c.isalnum()) or c in "._-" else "_" for c in attachment.name
+    )
     response["Content-Disposition"] = (
         f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(attachment.name)}"
     )

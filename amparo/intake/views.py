@@ -24,7 +24,7 @@ from django.views.decorators.debug import sensitive_post_parameters
 
 from amparo.core.permissions import public
 from amparo.core.services import DomainError
-from amparo.intake import conf, ratelimit, services, tokens, uploads
+from amparo.intake import conf, ratelimit, sanitise, services, tokens, uploads
 from amparo.intake.forms import ReceiptForm, ReporterReplyForm, ReportForm
 from amparo.intake.http import public_page
 from amparo.intake.models import Status, Submission
@@ -100,7 +100,7 @@ def _render_report(
             "file_errors": file_errors or [],
             "max_files": conf.MAX_FILES,
             "max_megabytes": conf.MAX_FILE_BYTES // (1024 * 1024),
-            "accepted_types": services.sanitise.accepted_types_text(),
+            "accepted_types": sanitise.accepted_types_text(),
         },
         status=status,
     )
@@ -219,7 +219,13 @@ def _render_receipt_form(
     return render(
         request,
         "intake/follow_up.html",
-        {"form": form, "token": token or tokens.issue(tokens.FOLLOW_UP), "problem": problem},
+        {
+            "form": form,
+            "token": token or tokens.issue(tokens.FOLLOW_UP),
+            "problem": problem,
+            # Only a language chosen in the URL is carried on: otherwise the report's is used.
+            "chosen_language": "lang" in request.GET,
+        },
         status=status,
     )
 
@@ -249,7 +255,7 @@ def _render_status(
         "file_errors": file_errors or [],
         "max_files": conf.MAX_FILES,
         "max_megabytes": conf.MAX_FILE_BYTES // (1024 * 1024),
-        "accepted_types": services.sanitise.accepted_types_text(),
+        "accepted_types": sanitise.accepted_types_text(),
     }
     return render(request, "intake/follow_up_status.html", context, status=status)
 

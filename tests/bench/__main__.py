@@ -46,10 +46,16 @@ def main(argv: list[str]) -> int:
 
 
 def _configure_django(scratch: Path) -> None:
-    """A scratch var directory: its own SQLite database and throw-away key ring (test settings)."""
+    """A scratch var directory: its own SQLite database (or AMPARO_BENCH_DATABASE_URL) and
+    throw-away key ring (test settings)."""
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.test_settings"
+    # Benchmarks that start a server of their own (intake) may use the database asked for.
+    os.environ.setdefault("AMPARO_BENCH_DATABASE_URL", os.environ.get("AMPARO_DATABASE_URL", ""))
     os.environ["AMPARO_VAR_DIR"] = str(scratch)
-    os.environ["AMPARO_DATABASE_URL"] = f"sqlite:///{scratch / 'bench.sqlite3'}"
+    # A scratch PostgreSQL database may be named instead; its contents are replaced.
+    os.environ["AMPARO_DATABASE_URL"] = os.environ.get(
+        "AMPARO_BENCH_DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}"
+    )
     os.environ.pop("AMPARO_TEST_DATABASE_URL", None)  # it would replace the scratch database
     import django
 

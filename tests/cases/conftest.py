@@ -14,9 +14,7 @@ from tests.factories import TOTPDeviceFactory
 
 
 @pytest.fixture(scope="session")
-def _vocabularies_committed(
-    django_db_setup: None, django_db_blocker: Any
-) -> Iterator[None]:
+def _vocabularies_committed(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
     """Load the vocabularies once for the session, outside any test transaction."""
     with django_db_blocker.unblock():
         vocabulary.load()

@@ -15,9 +15,19 @@ from amparo.core.access import RULES
 from amparo.core.models import Clearance, Organisation, Role
 from tests.factories import EventFactory, MembershipFactory, OrganisationFactory, member
 
-ALL_ACTIONS = (
-    "view create edit submit verify close share record_consent comment export restore"
-).split()
+ALL_ACTIONS = [
+    "view",
+    "create",
+    "edit",
+    "submit",
+    "verify",
+    "close",
+    "share",
+    "record_consent",
+    "comment",
+    "export",
+    "restore",
+]
 
 # What each role may do with its own organisation's events, written out by hand so that the
 # test does not merely repeat access.ROLE_ACTIONS.
@@ -116,12 +126,12 @@ def test_the_navigation_rules_agree_with_the_role_table() -> None:
 # --- Sharing --------------------------------------------------------------------------------
 
 
-def share(event, actor, **kwargs):  # type: ignore[no-untyped-def]
+def share(event, actor, **kwargs):
     return services.grant_sharing(actor, event, **kwargs)
 
 
 @pytest.fixture
-def owned():  # type: ignore[no-untyped-def]
+def owned():
     organisation = OrganisationFactory(short_code="NHRI-KE")
     owner = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, organisation)
     event = EventFactory(organisation=organisation, confidentiality=Clearance.RESTRICTED)
@@ -188,7 +198,9 @@ def test_a_grant_ends_at_its_expiry(owned) -> None:
     grant = share(event, owner, user=viewer, expires_at=timezone.now() + timedelta(days=1))
     assert access.can(viewer, "view", event)
 
-    SharingGrant.objects.filter(pk=grant.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    SharingGrant.objects.filter(pk=grant.pk).update(
+        expires_at=timezone.now() - timedelta(seconds=1)
+    )
 
     assert not access.can(viewer, "view", event)
     assert not access.visible_events(viewer).exists()
@@ -238,3 +250,19 @@ def test_a_revoked_grant_cannot_be_revoked_twice(owned) -> None:
     services.revoke_sharing(owner, grant)
     with pytest.raises(DomainError):
         services.revoke_sharing(owner, grant)
+
+
+@pytest.mark.django_db
+def test_partners_see_the_record_but_not_its_history_or_audit_trail(owned) -> None:
+    from amparo.core import audit
+
+    owner, event = owned
+    partner = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL)
+    share(event, owner, user=partner, level=SharingGrant.Level.COMMENT)
+
+    assert access.can(partner, "view", event)
+    assert not access.can_view_history(partner, event)
+    assert not access.internal_text_visible(partner, event)
+    assert not audit.can_view_trail(partner, "cases.event", str(event.pk))
+    assert access.can_view_history(owner, event)
+    assert audit.can_view_trail(owner, "cases.event", str(event.pk))

@@ -59,12 +59,22 @@ def chain_of(count: int) -> list[AuditEntry]:
 def tamper(sql: str, params: list[Any]) -> None:
     """Change the table behind the application's back, as an intruder with SQL access would.
 
-    On PostgreSQL the append-only triggers would refuse; a superuser can switch them off for the
-    rest of the test transaction, which is what a verification must still catch."""
+    On PostgreSQL the append-only triggers would refuse; a superuser can switch them off, which
+    is what a verification must still catch."""
     with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            cursor.execute("SET LOCAL session_replication_role = replica")
+        if connection.vendor != "postgresql":
+            cursor.execute(sql, params)
+            return
+        cursor.execute("SET LOCAL session_replication_role = replica")
         cursor.execute(sql, params)
+        cursor.execute("SET LOCAL session_replication_role = DEFAULT")
+
+
+@pytest.fixture(autouse=True)
+def empty_log(db: None) -> None:
+    """Each test starts from an empty log, even where a session-wide fixture committed entries
+    (loading the vocabularies once records that it did)."""
+    tamper(f"DELETE FROM {AuditEntry._meta.db_table}", [])
 
 
 def recorded_at(

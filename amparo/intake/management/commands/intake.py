@@ -55,8 +55,8 @@ class Command(BaseCommand):
             "--days",
             type=int,
             default=None,
-            help="Keep closed submissions this many days (default: AMPARO_INTAKE_RETENTION_DAYS, "
-            "now %d)." % conf.retention_days(),
+            help="Keep closed submissions this many days (default: the setting "
+            f"AMPARO_INTAKE_RETENTION_DAYS, now {conf.retention_days()}).",
         )
         purge.add_argument(
             "--dry-run", action="store_true", help="Only count what would be deleted."

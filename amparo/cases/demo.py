@@ -1,0 +1,1117 @@
+"""The synthetic case world of the demo: defenders in 12 countries and what happened to them.
+
+Built on the organisations and accounts of `amparo.core.demo`. Each *story* follows one defender
+through events that escalate as monitoring organisations describe it: warnings (threats,
+surveillance, smear campaigns), then pressure (judicial harassment, raids, misuse of laws), then
+violence (attacks, abductions, disappearances) and, for a few, killing; most killings are
+preceded by earlier threats. Serious events have several sources, some of them the same
+institutions across many events (so one victim appears in several sources); there are
+interventions, chain links between a story's events, consents and sharing grants.
+
+No real person: names are random combinations of common given and family names of the region
+(demo_names.csv), localities are made of syllables, identity numbers and e-mail addresses are
+visibly fake. The same seed always gives the same world.
+
+The world is written with bulk_create in batches of stories, so memory stays bounded whatever
+the size (`amparo demo --events 1000000` for benchmarks); encrypting identifying fields is most
+of the cost. Running it again when the demo events exist does nothing.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime
+import random
+import time
+from collections import defaultdict
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+from django.db import transaction
+from django.utils import timezone
+
+from amparo.cases import services
+from amparo.cases.models import (
+    Act,
+    ChainLink,
+    ConsentRecord,
+    DatePrecision,
+    Event,
+    EventVersion,
+    Intervention,
+    Involvement,
+    Person,
+    RecipientKind,
+    ReferenceCounter,
+    SharingGrant,
+    Source,
+    normalise_partial_date,
+)
+from amparo.core import audit
+from amparo.core.demo import DemoError, require_demo_mode
+from amparo.core.models import Clearance, Organisation, Term, User
+from amparo.core.vocabulary import TermLookupError, TermResolver
+
+DEFAULT_EVENTS = 400
+DEFAULT_SEED = 2026
+EXTERNAL_PREFIX = "DEMO-"
+# Every demo date lies on or before this day, so the world does not depend on when it is built.
+ANCHOR = datetime.date(2026, 6, 30)
+FIRST_DAY = datetime.date(2019, 1, 1)
+STORIES_PER_BATCH = 400
+# Up to this many events, each gets its first version (a snapshot costs several queries per
+# event); benchmark-sized worlds start without history.
+VERSIONED_UP_TO = 5_000
+
+T = TypeVar("T")
+
+# country, name region, languages of sources (HURIDOCS list 14, English labels), weight
+COUNTRIES: list[tuple[str, str, tuple[str, ...], int]] = [
+    ("KE", "east_africa", ("English", "Swahili"), 6),
+    ("UG", "east_africa", ("English", "Swahili"), 2),
+    ("CD", "central_africa", ("French", "Swahili"), 2),
+    ("ZW", "southern_africa", ("English",), 1),
+    ("CO", "hispanic_america", ("Spanish",), 5),
+    ("MX", "hispanic_america", ("Spanish",), 4),
+    ("HN", "hispanic_america", ("Spanish",), 2),
+    ("GT", "hispanic_america", ("Spanish",), 2),
+    ("BR", "brazil", ("Portuguese",), 4),
+    ("PH", "philippines", ("English", "Tagalog"), 3),
+    ("IN", "south_asia", ("English", "Hindi"), 2),
+    ("TN", "maghreb", ("Arabic", "French"), 1),
+]
+
+DEFENDER_TYPES = {
+    "journalist": 14,
+    "environmental": 14,
+    "indigenous": 10,
+    "community_leader": 12,
+    "lawyer": 8,
+    "women_hrd": 8,
+    "lgbti": 5,
+    "trade_unionist": 6,
+    "ngo_worker": 8,
+    "anti_corruption": 4,
+    "student_academic": 3,
+    "afro_descendant": 3,
+    "victims_relatives": 3,
+    "digital_rights": 3,
+    "migrant_rights": 2,
+    "health_worker": 2,
+    "religious_leader": 2,
+}
+SEXES = {
+    "woman": 41,
+    "man": 52,
+    "trans_woman": 1.5,
+    "trans_man": 0.5,
+    "non_binary": 1,
+    "unknown": 4,
+}
+AGE_GROUPS = {"18_29": 22, "30_49": 48, "50_64": 20, "65_plus": 4, "under_18": 1, "unknown": 5}
+
+COLLEAGUE_CHANCE = 0.5
+
+# Escalation stages: the main act of an event, and the acts that often come with it.
+WARNING, PRESSURE, VIOLENCE, KILLING = range(4)
+MAIN_ACTS: dict[int, dict[str, float]] = {
+    WARNING: {
+        "threat_death": 16,
+        "threat_anonymous": 8,
+        "threat_online": 8,
+        "threat_family": 4,
+        "surveillance_physical": 7,
+        "surveillance_digital": 4,
+        "stigmatisation_officials": 6,
+        "stigmatisation_online": 6,
+        "stigmatisation_media": 4,
+        "coordinated_harassment": 3,
+    },
+    PRESSURE: {
+        "criminalisation": 12,
+        "arbitrary_detention": 12,
+        "slapp": 4,
+        "law_defamation": 3,
+        "law_public_order": 3,
+        "law_counter_terrorism": 2,
+        "raid": 8,
+        "registration_denial": 2,
+        "arbitrary_audit": 2,
+        "doxxing": 2,
+        "hacking": 3,
+        "travel_ban": 2,
+    },
+    VIOLENCE: {
+        "physical_attack": 14,
+        "attempted_killing": 5,
+        "abduction": 4,
+        "torture": 3,
+        "sexual_violence": 2,
+        "enforced_disappearance": 2,
+        "internal_displacement": 4,
+        "exile": 2,
+    },
+    KILLING: {"killing": 1},
+}
+COMPANIONS: dict[str, list[tuple[str, float]]] = {
+    "threat_death": [
+        ("threat_family", 0.72),
+        ("surveillance_physical", 0.64),
+        ("threat_online", 0.48),
+    ],
+    "threat_anonymous": [("threat_death", 0.8), ("surveillance_physical", 0.48)],
+    "threat_online": [
+        ("coordinated_harassment", 0.8),
+        ("doxxing", 0.48),
+        ("stigmatisation_online", 0.64),
+    ],
+    "surveillance_physical": [("threat_death", 0.8), ("surveillance_digital", 0.48)],
+    "stigmatisation_officials": [("stigmatisation_media", 0.8), ("threat_online", 0.64)],
+    "criminalisation": [("arbitrary_detention", 0.8), ("stigmatisation_officials", 0.8)],
+    "arbitrary_detention": [("criminalisation", 0.9), ("torture", 0.32), ("threat_death", 0.48)],
+    "raid": [("theft_information", 0.9), ("arbitrary_detention", 0.64), ("threat_death", 0.48)],
+    "hacking": [("theft_information", 0.8), ("doxxing", 0.64)],
+    "physical_attack": [
+        ("threat_death", 0.9),
+        ("theft_information", 0.48),
+        ("threat_family", 0.48),
+    ],
+    "attempted_killing": [("threat_death", 0.8), ("internal_displacement", 0.64)],
+    "abduction": [("torture", 0.8), ("threat_death", 0.8)],
+    "killing": [("threat_family", 0.8), ("threat_death", 0.48)],
+}
+PERPETRATORS: dict[int, dict[str, float]] = {
+    WARNING: {
+        "24:990000000000": 30,
+        "24:010100000000": 15,
+        "organised_crime": 10,
+        "online_troll_network": 10,
+        "extractive_company": 6,
+        "private_security_company": 6,
+        "political_party": 4,
+        "anti_rights_group": 4,
+    },
+    PRESSURE: {
+        "24:010100000000": 40,
+        "public_prosecutor": 20,
+        "24:010300000000": 10,
+        "extractive_company": 6,
+        "agribusiness_company": 4,
+        "surveillance_vendor": 3,
+        "24:990000000000": 8,
+    },
+    VIOLENCE: {
+        "24:010100000000": 20,
+        "24:990000000000": 25,
+        "organised_crime": 15,
+        "private_security_company": 10,
+        "24:020300000000": 8,
+        "24:020500000000": 6,
+        "illegal_mining_logging": 6,
+    },
+    KILLING: {
+        "24:990000000000": 40,
+        "organised_crime": 15,
+        "24:010100000000": 12,
+        "illegal_mining_logging": 8,
+        "private_security_company": 8,
+        "24:020300000000": 8,
+        "drug_trafficking": 6,
+    },
+}
+METHODS = {
+    "killing": {"010100000000": 75, "010300000000": 15, "010200000000": 10},
+    "attempted_killing": {"010100000000": 70, "010300000000": 30},
+    "physical_attack": {"030100000000": 70, "030200000000": 30},
+    "torture": {"030100000000": 40, "032000000000": 40, "030800000000": 20},
+    "threat_death": {"032300000000": 1},
+    "threat_family": {"032300000000": 1},
+    "sexual_violence": {"030500000000": 60, "030600000000": 40},
+}
+CONSEQUENCES = {
+    "killing": {"010100000000": 1},
+    "attempted_killing": {"010200000000": 1},
+    "physical_attack": {"010200000000": 1},
+    "torture": {"010200000000": 1},
+    "arbitrary_detention": {"020100000000": 70, "020200000000": 30},
+    "abduction": {"010400000000": 70, "010300000000": 30},
+    "enforced_disappearance": {"010300000000": 1},
+    "internal_displacement": {"030300000000": 1},
+    "exile": {"030200000000": 1},
+    "travel_ban": {"030100000000": 1},
+}
+DEGREES = {"010100000000": 55, "010600000000": 30, "010200000000": 10, "010500000000": 5}
+RELIABILITY = {"010000000000": 30, "020000000000": 45, "030000000000": 18, "990000000000": 7}
+MATERIALS = {
+    "220903200901": 30,  # victim testimony
+    "230920140501": 25,  # witness testimony
+    "140523191601": 15,  # newspaper
+    "161805191902": 12,  # press release of a human rights organisation
+    "160815201501": 8,  # photograph
+    "031521182001": 5,  # court records
+    "091420051801": 5,  # interview
+}
+CONNECTIONS = {
+    "victim": "010100000000",
+    "witness": "010200000000",
+    "relative": "020100000000",
+    "reporter": "030100000000",
+    "ngo": "040400000000",
+    "lawyer": "040100000000",
+}
+INTERVENTIONS = {
+    "010600000000": 35,  # request to others for assistance (urgent appeal)
+    "020100000000": 25,  # demand for investigation
+    "010200000000": 15,  # legal aid
+    "010400000000": 10,  # publicity about the victim
+    "010500000000": 10,  # confidential contacts
+    "010300000000": 5,  # medical aid
+}
+INTERVENTION_STATUS = [
+    "010000000000",
+    "020000000000",
+    "030000000000",
+    "050000000000",
+    "070000000000",
+]
+RESULTS = [
+    "Urgent appeal sent to the authorities; acknowledgement received.",
+    "Request for protective measures filed with the national protection mechanism.",
+    "Communication sent to the UN Special Rapporteur on human rights defenders.",
+    "Lawyer assigned; the defender was released on bail.",
+    "Complaint lodged with the prosecutor; no reply yet.",
+    "Temporary relocation arranged with a partner organisation.",
+    "",
+]
+SOURCE_INSTITUTIONS = [
+    "{place} Community Radio",
+    "Observatory for the Protection of Defenders in {place}",
+    "{place} Legal Aid Clinic",
+    "{place} Daily",
+    "Network of Women Defenders of {place}",
+]
+VICTIM_ORGANISATIONS = [
+    "{place} Environmental Collective",
+    "{place} Indigenous Council",
+    "{place} Community Radio",
+    "Association of Lawyers for Rights of {place}",
+    "{place} Workers' Union",
+    "{place} Pride Centre",
+]
+SYLLABLES = {
+    "east_africa": "ka ki mu nya ro to ga la ngo we si ke bu ri ma",
+    "central_africa": "bu ka lu ma shi nde ko go le mba wa ki ra",
+    "southern_africa": "chi ma ro nga ze tu ho mbe zi ka ra we",
+    "hispanic_america": "san ta ma ri lo va ca bo ne gra to che la pe",
+    "brazil": "ita pa ra gua ca bo ri ma to ju ne tu ba",
+    "philippines": "ba ta lu san ma ni la ca bu gu pa yo",
+    "south_asia": "ra ma pur ga ni sha ko ta ban dhi la",
+    "maghreb": "sid bou ka ra ma zi ne ben tal ha",
+}
+TITLES = {
+    WARNING: "{act} against {whom} in {place}",
+    PRESSURE: "{act} targeting {whom} in {place}",
+    VIOLENCE: "{act} on {whom} in {place}",
+    KILLING: "Killing of {whom} in {place}",
+}
+DESCRIPTIONS = {
+    WARNING: "Reported by the defender after repeated incidents linked to their public work.",
+    PRESSURE: "Follows the defender's public statements; proceedings or measures are ongoing.",
+    VIOLENCE: "Serious attack; the defender's organisation requested urgent protection.",
+    KILLING: "The defender had reported threats before; investigation status unclear.",
+}
+
+
+# --- helpers ----------------------------------------------------------------------------------
+
+
+def _rng(seed: int, part: object) -> random.Random:
+    """A generator of its own for each story: the world does not depend on batch sizes."""
+    return random.Random(f"{seed}:{part}")  # noqa: S311 - synthetic data, not secrets
+
+
+def weighted(rng: random.Random, weights: Mapping[T, float]) -> T:
+    return rng.choices(list(weights), weights=list(weights.values()))[0]
+
+
+@dataclass(frozen=True)
+class Names:
+    given: dict[str, dict[str, list[str]]]  # region -> "f"/"m" -> names
+    family: dict[str, list[str]]
+
+    @classmethod
+    def load(cls) -> Names:
+        given: dict[str, dict[str, list[str]]] = defaultdict(lambda: defaultdict(list))
+        family: dict[str, list[str]] = defaultdict(list)
+        path = Path(__file__).with_name("demo_names.csv")
+        with path.open(encoding="utf-8", newline="") as handle:
+            for row in csv.DictReader(handle):
+                if row["kind"] == "family":
+                    family[row["region"]].append(row["name"])
+                else:
+                    given[row["region"]][row["kind"]].append(row["name"])
+        return cls(given={k: dict(v) for k, v in given.items()}, family=dict(family))
+
+    def person(self, rng: random.Random, region: str, sex: str) -> str:
+        kind = (
+            "f"
+            if sex in ("woman", "trans_woman")
+            else "m"
+            if sex != "non_binary"
+            else rng.choice("fm")
+        )
+        families = self.family[region]
+        family = rng.choice(families)
+        if region in ("hispanic_america",) and rng.random() < 0.7:
+            family = f"{family} {rng.choice(families)}"
+        return f"{rng.choice(self.given[region][kind])} {family}"
+
+
+def place_name(rng: random.Random, region: str) -> str:
+    syllables = SYLLABLES[region].split()
+    return "".join(rng.choice(syllables) for _ in range(rng.randint(2, 3))).capitalize()
+
+
+class Terms:
+    """The terms the generator uses, read once: `terms["hrd_violations", "killing"]`."""
+
+    def __init__(self) -> None:
+        self._by_key: dict[tuple[str, str], Term] = {}
+        wanted: dict[str, set[str]] = defaultdict(set)
+        for main_acts in MAIN_ACTS.values():
+            wanted["hrd_violations"] |= set(main_acts)
+        for companions in COMPANIONS.values():
+            wanted["hrd_violations"] |= {code for code, _ in companions}
+        wanted["hrd_violations"] |= {
+            "theft_information",
+            "nhri_budget_cut",
+            "nhri_smear",
+            "nhri_threats",
+        }
+        wanted["defender_types"] |= set(DEFENDER_TYPES) | {"nhri", "cso"}
+        wanted["gender"] |= set(SEXES) | {"not_applicable"}
+        wanted["age_groups"] |= set(AGE_GROUPS)
+        for options in PERPETRATORS.values():
+            for code in options:
+                list_code, _, term_code = code.rpartition(":")
+                wanted[list_code or "perpetrator_types"].add(term_code)
+        for methods in METHODS.values():
+            wanted["05"] |= set(methods)
+        for consequences in CONSEQUENCES.values():
+            wanted["25"] |= set(consequences)
+        wanted["18"] |= set(DEGREES)
+        wanted["42"] |= set(RELIABILITY)
+        wanted["16"] |= set(MATERIALS)
+        wanted["19"] |= set(CONNECTIONS.values())
+        wanted["20"] |= set(INTERVENTIONS)
+        wanted["45"] |= set(INTERVENTION_STATUS)
+        wanted["22"] |= {"010000000000"}
+        wanted["43"] |= {"010000000000", "020000000000", "030000000000"}
+        for thesaurus, codes in wanted.items():
+            found = {
+                t.code: t for t in Term.objects.filter(thesaurus__code=thesaurus, code__in=codes)
+            }
+            missing = codes - set(found)
+            if missing:
+                raise DemoError(
+                    f"Vocabulary {thesaurus} lacks {', '.join(sorted(missing))}: "
+                    "load the vocabularies first (amparo vocab load)."
+                )
+            for code, item in found.items():
+                self._by_key[(thesaurus, code)] = item
+        languages = TermResolver("14")
+        self.languages: dict[str, Term] = {}
+        for _country, _region, names, _weight in COUNTRIES:
+            for name in names:
+                try:
+                    self.languages[name] = languages.resolve(name)
+                except TermLookupError as error:
+                    raise DemoError(str(error)) from error
+
+    def __getitem__(self, key: tuple[str, str]) -> Term:
+        return self._by_key[key]
+
+    def perpetrator(self, code: str) -> Term:
+        list_code, _, term_code = code.rpartition(":")
+        return self[(list_code or "perpetrator_types", term_code)]
+
+
+# --- the world being written ------------------------------------------------------------------
+
+
+@dataclass
+class Cast:
+    """Who the generator writes as and about: organisations and demo accounts."""
+
+    nhri: Organisation
+    network: Organisation
+    state: Organisation
+    mechanism: Organisation
+    secretariat: Organisation
+    documentalist: dict[int, User]
+    verifier: dict[int, User]
+    administrator: dict[int, User]
+
+    @classmethod
+    def find(cls) -> Cast:
+        organisations = {o.short_code: o for o in Organisation.objects.all()}
+        users = {u.username: u for u in User.objects.all()}
+        needed = ["NHRC-KE", "HRDN", "SPM-KE", "RHRM", "GNFP"]
+        accounts = [
+            "nhri.documentalist",
+            "nhri.verifier",
+            "nhri.admin",
+            "network.documentalist",
+            "network.admin",
+        ]
+        if any(code not in organisations for code in needed) or any(
+            a not in users for a in accounts
+        ):
+            raise DemoError("The demo organisations and accounts are missing: run `amparo demo`.")
+        nhri, network = organisations["NHRC-KE"], organisations["HRDN"]
+        return cls(
+            nhri=nhri,
+            network=network,
+            state=organisations["SPM-KE"],
+            mechanism=organisations["RHRM"],
+            secretariat=organisations["GNFP"],
+            documentalist={
+                nhri.pk: users["nhri.documentalist"],
+                network.pk: users["network.documentalist"],
+            },
+            # The network has one documentalist: its administrator verifies.
+            verifier={nhri.pk: users["nhri.verifier"], network.pk: users["network.admin"]},
+            administrator={nhri.pk: users["nhri.admin"], network.pk: users["network.admin"]},
+        )
+
+
+@dataclass
+class Batch:
+    """Everything of a batch of stories, written together."""
+
+    persons: list[Person] = field(default_factory=list)
+    defender_types: list[tuple[Person, Term]] = field(default_factory=list)
+    events: list[Event] = field(default_factory=list)
+    acts: list[Act] = field(default_factory=list)
+    consequences: list[tuple[Act, Term]] = field(default_factory=list)
+    involvements: list[Involvement] = field(default_factory=list)
+    sources: list[Source] = field(default_factory=list)
+    interventions: list[Intervention] = field(default_factory=list)
+    links: list[ChainLink] = field(default_factory=list)
+    consents: list[ConsentRecord] = field(default_factory=list)
+    grants: list[SharingGrant] = field(default_factory=list)
+
+
+@dataclass
+class DemoReport:
+    events: int = 0
+    acts: int = 0
+    persons: int = 0
+    sources: int = 0
+    interventions: int = 0
+    consents: int = 0
+    grants: int = 0
+    killings: int = 0
+    killings_after_threats: int = 0
+    seconds: float = 0.0
+    skipped: bool = False
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+class Generator:
+    def __init__(self, seed: int, cast: Cast, terms: Terms, names: Names) -> None:
+        self.seed = seed
+        self.cast = cast
+        self.terms = terms
+        self.names = names
+        self.counters: dict[tuple[int, int], int] = {
+            (c.organisation_id, c.year): c.last_number for c in ReferenceCounter.objects.all()
+        }
+        self.institutions: dict[str, list[Person]] = {}
+        self.report = DemoReport()
+        self.nhri_person: Person | None = None
+
+    # people
+
+    def _new_person(self, batch: Batch, organisation: Organisation, **values: Any) -> Person:
+        person = Person(
+            organisation=organisation, created_by=self.cast.documentalist[organisation.pk], **values
+        )
+        batch.persons.append(person)
+        return person
+
+    def _individual(
+        self,
+        rng: random.Random,
+        batch: Batch,
+        organisation: Organisation,
+        country: str,
+        region: str,
+        name_region: str,
+        *,
+        defender_types: Sequence[str] = (),
+    ) -> Person:
+        sex = weighted(rng, SEXES)
+        name = self.names.person(rng, name_region, sex)
+        handle = name.lower().replace(" ", ".").encode("ascii", "ignore").decode()
+        person = self._new_person(
+            batch,
+            organisation,
+            full_name=name,
+            other_names=name.split()[0][:3] if rng.random() < 0.1 else "",
+            contact=f"{handle}@example.org" if rng.random() < 0.6 else "",
+            id_numbers=f"DEMO-ID-{rng.randrange(10**7):07d}" if rng.random() < 0.4 else "",
+            address=f"{place_name(rng, name_region)} (demo address)" if rng.random() < 0.3 else "",
+            sex=self.terms[("gender", sex)],
+            age_group=self.terms[("age_groups", weighted(rng, AGE_GROUPS))],
+            country=country,
+            region=region,
+            confidentiality=Clearance.STRICTLY_CONFIDENTIAL
+            if rng.random() < 0.15
+            else Clearance.CONFIDENTIAL,
+        )
+        for code in defender_types:
+            batch.defender_types.append((person, self.terms[("defender_types", code)]))
+        return person
+
+    def _group(
+        self,
+        batch: Batch,
+        organisation: Organisation,
+        name: str,
+        country: str,
+        types: Sequence[str],
+    ) -> Person:
+        person = self._new_person(
+            batch,
+            organisation,
+            kind=Person.Kind.ORGANISATION,
+            full_name=name,
+            sex=self.terms[("gender", "not_applicable")],
+            country=country,
+            confidentiality=Clearance.RESTRICTED,
+        )
+        for code in types:
+            batch.defender_types.append((person, self.terms[("defender_types", code)]))
+        return person
+
+    def _institutions(
+        self,
+        batch: Batch,
+        organisation: Organisation,
+        country: str,
+        name_region: str,
+    ) -> list[Person]:
+        """Organisations that report on many events in a country: the same lists, many victims."""
+        key = f"{organisation.pk}:{country}"
+        if key not in self.institutions:
+            place = place_name(_rng(self.seed, key), name_region)
+            self.institutions[key] = [
+                self._group(batch, organisation, pattern.format(place=place), country, ["cso"])
+                for pattern in SOURCE_INSTITUTIONS
+            ]
+        return self.institutions[key]
+
+    # events
+
+    def _reference(self, organisation: Organisation, year: int) -> str:
+        number = self.counters.get((organisation.pk, year), 0) + 1
+        self.counters[(organisation.pk, year)] = number
+        return f"{services.reference_prefix(organisation, year)}{number:04d}"
+
+    def _plan(self, rng: random.Random) -> list[int]:
+        """The stages of a story's events: escalating, most killings after earlier threats."""
+        if rng.random() < 0.05:
+            if rng.random() < 0.2:
+                return [KILLING]
+            before = [rng.choice([WARNING, WARNING, PRESSURE]) for _ in range(rng.randint(1, 4))]
+            before[0] = WARNING
+            return [*before, KILLING]
+        length = weighted(rng, {1: 40, 2: 25, 3: 15, 4: 10, 5: 6, 6: 4})
+        stage = weighted(rng, {WARNING: 70, PRESSURE: 25, VIOLENCE: 5})
+        stages = []
+        for _ in range(length):
+            stages.append(stage)
+            if rng.random() < 0.35:
+                stage = min(VIOLENCE, stage + 1)
+        return stages
+
+    def story(self, index: int, batch: Batch, budget: int) -> int:
+        """Write one defender's story into `batch`; the number of events it made (≤ budget)."""
+        rng = _rng(self.seed, index)
+        country, name_region, languages, _weight = rng.choices(
+            COUNTRIES, weights=[c[3] for c in COUNTRIES]
+        )[0]
+        cast = self.cast
+        owner = cast.nhri if country == "KE" and rng.random() < 0.6 else cast.network
+        regions = _first_level_regions(country)
+        region = rng.choice(regions) if regions else ""
+        place = place_name(rng, name_region)
+        types = [weighted(rng, DEFENDER_TYPES)]
+        if rng.random() < 0.3:
+            types.append(weighted(rng, DEFENDER_TYPES))
+        defender = self._individual(
+            rng, batch, owner, country, region, name_region, defender_types=sorted(set(types))
+        )
+        organisation_victim: Person | None = None
+        if rng.random() < 0.3:
+            organisation_victim = self._group(
+                batch, owner, rng.choice(VICTIM_ORGANISATIONS).format(place=place), country, ["cso"]
+            )
+        stages = self._plan(rng)[:budget]
+        span = (ANCHOR - FIRST_DAY).days
+        day = FIRST_DAY + datetime.timedelta(days=rng.randrange(span))
+        previous: Event | None = None
+        threatened = False
+        for position, stage in enumerate(stages):
+            if position:
+                day += datetime.timedelta(days=rng.randint(7, 150))
+            day = min(day, ANCHOR)
+            warned = stages[-1] == KILLING and position == 0 and stage == WARNING
+            main = "threat_death" if warned else weighted(rng, MAIN_ACTS[stage])
+            if stage == KILLING:
+                self.report.killings += 1
+                self.report.killings_after_threats += threatened
+            event = self._event(
+                rng,
+                batch,
+                owner,
+                stage,
+                main,
+                day,
+                country,
+                region,
+                place,
+                types[0],
+                index,
+                position,
+            )
+            acts = self._acts(
+                rng, batch, event, stage, main, defender, organisation_victim, types[0], name_region
+            )
+            threatened = threatened or any(
+                a.type_of_act is not None and a.type_of_act.code.startswith("threat") for a in acts
+            )
+            self._sources(
+                rng, batch, event, stage, defender, owner, country, name_region, languages
+            )
+            self._interventions(rng, batch, event, stage, owner)
+            self._grants(rng, batch, event, owner)
+            if previous is not None:
+                batch.links.append(
+                    ChainLink(
+                        from_event=previous,
+                        to_event=event,
+                        chain_type=self.terms[("22", "010000000000")],
+                        created_by=cast.documentalist[owner.pk],
+                    )
+                )
+            previous = event
+        self._consents(rng, batch, defender, owner)
+        return len(stages)
+
+    def _event(
+        self,
+        rng: random.Random,
+        batch: Batch,
+        owner: Organisation,
+        stage: int,
+        main: str,
+        day: datetime.date,
+        country: str,
+        region: str,
+        place: str,
+        defender_type: str,
+        story: int,
+        position: int,
+    ) -> Event:
+        precision = weighted(
+            rng, {DatePrecision.DAY: 82, DatePrecision.MONTH: 14, DatePrecision.YEAR: 4}
+        )
+        start = normalise_partial_date(day, precision)
+        whom = self.terms[("defender_types", defender_type)].label_en.lower()
+        act_label = self.terms[("hrd_violations", main)].label_en
+        documentalist = self.cast.documentalist[owner.pk]
+        age = (ANCHOR - day).days
+        status = weighted(
+            rng,
+            {"draft": 10, "submitted": 15, "verified": 50, "closed": 25}
+            if age > 180
+            else {"draft": 40, "submitted": 40, "verified": 20, "closed": 0},
+        )
+        moment = timezone.make_aware(
+            datetime.datetime.combine(
+                min(day + datetime.timedelta(days=20), ANCHOR), datetime.time(12)
+            )
+        )
+        event = Event(
+            organisation=owner,
+            reference_code=self._reference(owner, day.year),
+            title=TITLES[stage].format(act=act_label, whom=f"a {whom}", place=place),
+            description=DESCRIPTIONS[stage],
+            start_date=start,
+            start_precision=precision,
+            end_precision=DatePrecision.UNKNOWN,
+            country=country,
+            region=region,
+            locality=place,
+            confidentiality=weighted(
+                rng,
+                {
+                    Clearance.PUBLIC: 10,
+                    Clearance.RESTRICTED: 30,
+                    Clearance.CONFIDENTIAL: 45,
+                    Clearance.STRICTLY_CONFIDENTIAL: 15,
+                },
+            ),
+            status=status,
+            monitoring_status=self.terms[
+                ("43", weighted(rng, {"010000000000": 50, "020000000000": 20, "030000000000": 30}))
+            ],
+            notes="Follow-up call planned with the defender." if rng.random() < 0.3 else "",
+            external_id=f"{EXTERNAL_PREFIX}{self.seed}-{story:07d}-{position}",
+            created_by=documentalist,
+            updated_by=documentalist,
+        )
+        if status in ("submitted", "verified", "closed"):
+            event.submitted_by, event.submitted_at = documentalist, moment
+        if status in ("verified", "closed"):
+            event.verified_by, event.verified_at = self.cast.verifier[owner.pk], moment
+        if status == "closed":
+            event.closed_by, event.closed_at = self.cast.administrator[owner.pk], moment
+        batch.events.append(event)
+        return event
+
+    def _acts(
+        self,
+        rng: random.Random,
+        batch: Batch,
+        event: Event,
+        stage: int,
+        main: str,
+        defender: Person,
+        organisation_victim: Person | None,
+        defender_type: str,
+        name_region: str,
+    ) -> list[Act]:
+        codes = [main] + [
+            code for code, chance in COMPANIONS.get(main, []) if rng.random() < chance
+        ]
+        acts = []
+        relative: Person | None = None
+        for code in codes:
+            victim = defender
+            if code == "threat_family":
+                if relative is None:
+                    relative = self._individual(
+                        rng, batch, event.organisation, event.country, event.region, name_region
+                    )
+                victim = relative
+            elif (
+                code in ("raid", "theft_information", "registration_denial", "arbitrary_audit")
+                and organisation_victim
+                and rng.random() < 0.5
+            ):
+                victim = organisation_victim
+            acts.append(self._act(rng, batch, event, stage, code, victim, defender_type))
+        if rng.random() < COLLEAGUE_CHANCE:
+            # Defenders are often attacked together: a colleague suffers the same main act.
+            colleague = self._individual(
+                rng,
+                batch,
+                event.organisation,
+                event.country,
+                event.region,
+                name_region,
+                defender_types=[defender_type],
+            )
+            acts.append(self._act(rng, batch, event, stage, main, colleague, defender_type))
+        if organisation_victim is not None and stage == WARNING and rng.random() < 0.3:
+            acts.append(
+                self._act(
+                    rng, batch, event, stage, "stigmatisation_officials", organisation_victim, "cso"
+                )
+            )
+        return acts
+
+    def _act(
+        self,
+        rng: random.Random,
+        batch: Batch,
+        event: Event,
+        stage: int,
+        code: str,
+        victim: Person,
+        defender_type: str,
+    ) -> Act:
+        act = Act(
+            event=event,
+            victim=victim,
+            type_of_act=self.terms[("hrd_violations", code)],
+            method=self.terms[("05", weighted(rng, METHODS[code]))] if code in METHODS else None,
+            date=event.start_date,
+            date_precision=event.start_precision,
+            targeted_activity=self.terms[("defender_types", defender_type)],
+            remarks="",
+        )
+        batch.acts.append(act)
+        if code in CONSEQUENCES:
+            batch.consequences.append((act, self.terms[("25", weighted(rng, CONSEQUENCES[code]))]))
+        if rng.random() < 0.85:
+            batch.involvements.append(
+                Involvement(
+                    act=act,
+                    perpetrator_type=self.terms.perpetrator(weighted(rng, PERPETRATORS[stage])),
+                    degree_of_involvement=self.terms[("18", weighted(rng, DEGREES))],
+                )
+            )
+        return act
+
+    def _sources(
+        self,
+        rng: random.Random,
+        batch: Batch,
+        event: Event,
+        stage: int,
+        defender: Person,
+        owner: Organisation,
+        country: str,
+        name_region: str,
+        languages: Sequence[str],
+    ) -> None:
+        serious = stage >= VIOLENCE
+        count = rng.randint(2, 4) if serious else (1 if rng.random() < 0.7 else 2)
+        institutions = self._institutions(batch, owner, country, name_region)
+        pool = list(institutions)
+        rng.shuffle(pool)
+        for index in range(count):
+            roll = rng.random()
+            if index == 0 and stage != KILLING and roll < 0.5:
+                person, connection = defender, "victim"
+            elif roll < 0.8 and pool:
+                person, connection = pool.pop(), rng.choice(["ngo", "reporter"])
+            else:
+                person = self._individual(rng, batch, owner, country, event.region, name_region)
+                connection = rng.choice(["witness", "relative", "lawyer"])
+            received = min(
+                ANCHOR, (event.start_date or ANCHOR) + datetime.timedelta(days=rng.randint(0, 30))
+            )
+            batch.sources.append(
+                Source(
+                    event=event,
+                    source_person=person,
+                    received_on=received,
+                    reliability=self.terms[("42", weighted(rng, RELIABILITY))],
+                    connection=self.terms[("19", CONNECTIONS[connection])],
+                    material_type=self.terms[("16", weighted(rng, MATERIALS))],
+                    material="",
+                    language=self.terms.languages[rng.choice(languages)],
+                    created_by=self.cast.documentalist[owner.pk],
+                )
+            )
+
+    def _interventions(
+        self, rng: random.Random, batch: Batch, event: Event, stage: int, owner: Organisation
+    ) -> None:
+        if rng.random() >= (0.75 if stage >= VIOLENCE else 0.2):
+            return
+        for _ in range(rng.randint(1, 2)):
+            batch.interventions.append(
+                Intervention(
+                    event=event,
+                    intervening_organisation=owner if rng.random() < 0.7 else self.cast.mechanism,
+                    intervention_type=self.terms[("20", weighted(rng, INTERVENTIONS))],
+                    date=min(
+                        ANCHOR,
+                        (event.start_date or ANCHOR) + datetime.timedelta(days=rng.randint(1, 45)),
+                    ),
+                    status=self.terms[("45", rng.choice(INTERVENTION_STATUS))],
+                    result=rng.choice(RESULTS),
+                    created_by=self.cast.documentalist[owner.pk],
+                )
+            )
+
+    def _grants(self, rng: random.Random, batch: Batch, event: Event, owner: Organisation) -> None:
+        cast = self.cast
+        partners = (
+            [(cast.state, 0.25), (cast.mechanism, 0.15), (cast.network, 0.2)]
+            if owner == cast.nhri
+            else [
+                (cast.mechanism, 0.2),
+                (cast.secretariat, 0.15),
+                (cast.nhri, 0.1 if event.country == "KE" else 0),
+            ]
+        )
+        for partner, chance in partners:
+            if rng.random() < chance:
+                batch.grants.append(
+                    SharingGrant(
+                        event=event,
+                        organisation=partner,
+                        level=SharingGrant.Level.COMMENT
+                        if rng.random() < 0.3
+                        else SharingGrant.Level.READ,
+                        purpose="Coordinated protection response (demo).",
+                        granted_by=cast.administrator[owner.pk],
+                    )
+                )
+
+    def _consents(
+        self, rng: random.Random, batch: Batch, defender: Person, owner: Organisation
+    ) -> None:
+        for kind, chance in (
+            (RecipientKind.PARTNER_ORGANISATIONS, 0.35),
+            (RecipientKind.INTERNATIONAL_MECHANISM, 0.2),
+            (RecipientKind.STATE, 0.15),
+            (RecipientKind.PUBLICATION, 0.03),
+        ):
+            if rng.random() >= chance:
+                continue
+            given = FIRST_DAY + datetime.timedelta(days=rng.randrange((ANCHOR - FIRST_DAY).days))
+            consent = ConsentRecord(
+                person=defender,
+                recipient_kind=kind,
+                purpose="Protection measures and advocacy on the defender's case (demo).",
+                given_on=given,
+                recorded_by=self.cast.documentalist[owner.pk],
+            )
+            if rng.random() < 0.1:
+                consent.withdrawn_on = min(
+                    ANCHOR, given + datetime.timedelta(days=rng.randint(30, 400))
+                )
+                consent.withdrawn_by = consent.recorded_by
+                consent.withdrawn_at = timezone.make_aware(
+                    datetime.datetime.combine(consent.withdrawn_on, datetime.time(12))
+                )
+            batch.consents.append(consent)
+
+    # writing
+
+    @transaction.atomic
+    def write(self, batch: Batch) -> None:
+        Person.objects.bulk_create(batch.persons)
+        through = Person.defender_types.through
+        through.objects.bulk_create(
+            [through(person_id=p.pk, term_id=t.pk) for p, t in batch.defender_types]
+        )
+        Event.objects.bulk_create(batch.events)
+        for act in batch.acts:
+            act.event_id, act.victim_id = act.event.pk, act.victim.pk
+        Act.objects.bulk_create(batch.acts)
+        act_terms = Act.consequences.through
+        act_terms.objects.bulk_create(
+            [act_terms(act_id=a.pk, term_id=t.pk) for a, t in batch.consequences]
+        )
+        for involvement in batch.involvements:
+            involvement.act_id = involvement.act.pk
+        Involvement.objects.bulk_create(batch.involvements)
+        for source in batch.sources:
+            source.event_id = source.event.pk
+            source.source_person_id = source.source_person.pk if source.source_person else None
+        Source.objects.bulk_create(batch.sources)
+        for intervention in batch.interventions:
+            intervention.event_id = intervention.event.pk
+        Intervention.objects.bulk_create(batch.interventions)
+        for link in batch.links:
+            link.from_event_id, link.to_event_id = link.from_event.pk, link.to_event.pk
+        ChainLink.objects.bulk_create(batch.links)
+        for consent in batch.consents:
+            consent.person_id = consent.person.pk
+        ConsentRecord.objects.bulk_create(batch.consents)
+        for grant in batch.grants:
+            grant.event_id = grant.event.pk
+        SharingGrant.objects.bulk_create(batch.grants)
+        report = self.report
+        report.events += len(batch.events)
+        report.acts += len(batch.acts)
+        report.persons += len(batch.persons)
+        report.sources += len(batch.sources)
+        report.interventions += len(batch.interventions)
+        report.consents += len(batch.consents)
+        report.grants += len(batch.grants)
+
+    def save_counters(self) -> None:
+        for (organisation_id, year), number in self.counters.items():
+            counter, _created = ReferenceCounter.objects.get_or_create(
+                organisation_id=organisation_id, year=year
+            )
+            if counter.last_number < number:
+                ReferenceCounter.objects.filter(pk=counter.pk).update(last_number=number)
+
+
+_REGIONS: dict[str, list[str]] = {}
+
+
+def _first_level_regions(country: str) -> list[str]:
+    import pycountry
+
+    if country not in _REGIONS:
+        subdivisions = pycountry.subdivisions.get(country_code=country) or []  # type: ignore[no-untyped-call]
+        _REGIONS[country] = sorted(
+            s.code for s in subdivisions if s.parent_code is None and len(s.code) <= 6
+        )
+    return _REGIONS[country]
+
+
+def demo_events_exist() -> bool:
+    return Event.objects.filter(external_id__startswith=EXTERNAL_PREFIX).exists()
+
+
+def build_cases(
+    *,
+    events: int = DEFAULT_EVENTS,
+    seed: int = DEFAULT_SEED,
+    progress: Callable[[DemoReport], None] | None = None,
+) -> DemoReport:
+    """Write the demo case world (about `events` events) unless demo events exist already."""
+    require_demo_mode()
+    if events < 1:
+        raise DemoError("Ask for at least one event.")
+    if demo_events_exist():
+        return DemoReport(
+            skipped=True,
+            events=Event.objects.filter(external_id__startswith=EXTERNAL_PREFIX).count(),
+        )
+    started = time.perf_counter()
+    generator = Generator(seed, Cast.find(), Terms(), Names.load())
+    made, story = 0, 0
+    while made < events:
+        batch = Batch()
+        for _ in range(STORIES_PER_BATCH):
+            if made >= events:
+                break
+            made += generator.story(story, batch, events - made)
+            story += 1
+        generator.write(batch)
+        if progress is not None:
+            progress(generator.report)
+    with transaction.atomic():
+        generator.save_counters()
+        if events <= VERSIONED_UP_TO:
+            _first_versions()
+        generator.report.seconds = round(time.perf_counter() - started, 2)
+        audit.record(
+            None, "demo.cases_created", None, changes={"seed": seed, **generator.report.as_dict()}
+        )
+    return generator.report
+
+
+def _first_versions() -> None:
+    """Version 1 of each demo event, as `services.create_event` would have left it."""
+    for event in Event.objects.filter(external_id__startswith=EXTERNAL_PREFIX, version=0).iterator(
+        chunk_size=500
+    ):
+        Event.objects.filter(pk=event.pk).update(version=1)
+        event.version = 1
+        EventVersion.objects.create(
+            event=event,
+            number=1,
+            action="create",
+            actor=event.created_by,
+            snapshot=services.snapshot(event),
+            changes={},
+        )

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from amparo.cases import imports, tabular
+from amparo.core.models import Organisation, User
+from amparo.core.services import DomainError
+
+
+class Command(BaseCommand):
+    help = (
+        "Import events with their acts, victims and perpetrators from a CSV or XLSX file (one "
+        "row per act; columns in docs/import-format.md), as USER for an organisation. All or "
+        "nothing: one bad row and nothing is written; every problem is listed with its row and "
+        "column. Re-importing the same file changes nothing."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("file", type=Path)
+        parser.add_argument("--organisation", required=True, help="Short code of the organisation.")
+        parser.add_argument(
+            "--user",
+            required=True,
+            help="The staff member the import is made as (their permissions apply; audited).",
+        )
+        parser.add_argument(
+            "--dry-run", action="store_true", help="Check everything and write nothing."
+        )
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        organisation = Organisation.objects.filter(short_code=options["organisation"]).first()
+        if organisation is None:
+            raise CommandError(f"No organisation has the short code {options['organisation']!r}.")
+        user = User.objects.filter(username=options["user"], is_active=True).first()
+        if user is None:
+            raise CommandError(f"No active user is called {options['user']!r}.")
+        path: Path = options["file"]
+        try:
+            data = path.read_bytes()
+        except OSError as error:
+            raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        try:
+            result = imports.import_file(
+                user, organisation, data, path.name, dry_run=options["dry_run"]
+            )
+        except PermissionDenied as error:
+            raise CommandError(str(error) or "Permission denied.") from error
+        except (tabular.TableError, DomainError) as error:
+            raise CommandError(str(error)) from error
+        if not result.ok:
+            for problem in result.errors:
+                self.stderr.write(str(problem))
+            raise CommandError(
+                f"{len(result.errors)} problem(s) in {path.name}; nothing was imported."
+            )
+        counts = (
+            f"{result.count('create')} new, {result.count('update')} changed, "
+            f"{result.count('unchanged')} unchanged event(s) from {result.rows} row(s)"
+        )
+        if result.dry_run:
+            self.stdout.write(f"Dry run, nothing written: the import would make {counts}.")
+        else:
+            self.stdout.write(self.style.SUCCESS(f"Imported {counts}."))

@@ -1,0 +1,186 @@
+"""Case documentation at scale.
+
+`cases_list`: the filtered event list with AMPARO_BENCH_EVENTS demo events (default 100,000,
+about 270,000 acts): latency percentiles and SQL queries per page, through the real view
+(/cases/ with the test client: middleware, access rules, template) and the API (/api/v1/events),
+as a documentalist of the network, who sees most events.
+
+`cases_demo`: `amparo demo`'s generation rate and peak memory for AMPARO_BENCH_DEMO_EVENTS events
+(default 400,000, about one million acts).
+
+Both run on the scratch SQLite database, or on PostgreSQL when AMPARO_BENCH_DATABASE_URL names a
+scratch database there (python -m tests.bench reads it).
+"""
+
+from __future__ import annotations
+
+import os
+import resource
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+from django.core.management import call_command
+from django.core.signals import request_started
+from django.db import connection, reset_queries
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+
+from tests.bench import Figures, benchmark
+
+LIST_EVENTS = int(os.environ.get("AMPARO_BENCH_EVENTS", "100000"))
+DEMO_EVENTS = int(os.environ.get("AMPARO_BENCH_DEMO_EVENTS", "400000"))
+REPEATS = int(os.environ.get("AMPARO_BENCH_REPEATS", "40"))
+# Filters a documentalist uses, as the list page's query strings.
+QUERIES = {
+    "no filter": "",
+    "country": "country=CO",
+    "type of act (with narrower terms)": "type_of_act=threat",
+    "country and period": "country=MX&date_from=2023-01-01&date_to=2024-12-31",
+    "status and confidentiality": "status=verified&confidentiality=2",
+    "defender type": "defender_type=journalist",
+    "words": "q=radio",
+    "page 40": "page=40",
+}
+
+
+def _world(events: int) -> dict[str, Any]:
+    from amparo.cases import demo
+    from amparo.core import demo as core_demo
+    from amparo.core import vocabulary
+
+    call_command("migrate", verbosity=0)
+    _clear_cases()
+    if not vocabulary.thesauri_with_counts():
+        vocabulary.load()
+    core_demo.build_accounts()
+    started = time.perf_counter()
+    report = demo.build_cases(events=events, seed=2026)
+    return {**report.as_dict(), "wall_seconds": round(time.perf_counter() - started, 1)}
+
+
+def _clear_cases() -> None:
+    """Empty the case tables (another benchmark may have filled them), children first."""
+    from django.apps import apps
+
+    from amparo.cases.models import Act, Person
+
+    tables = [
+        Act.consequences.through._meta.db_table,
+        Person.defender_types.through._meta.db_table,
+        *(
+            apps.get_model("cases", name)._meta.db_table
+            for name in (
+                "ChainLink",
+                "SharingGrant",
+                "Comment",
+                "EventVersion",
+                "Source",
+                "Intervention",
+                "Involvement",
+                "Act",
+                "ConsentRecord",
+                "Event",
+                "Person",
+                "ReferenceCounter",
+            )
+        ),
+    ]
+    with connection.cursor() as cursor:
+        for table in tables:
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+def _signed_in(username: str) -> Client:
+    from django_otp.plugins.otp_totp.models import TOTPDevice
+
+    from amparo.core.models import User
+
+    client = Client()
+    user = User.objects.get(username=username)
+    client.force_login(user)
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    session = client.session
+    session["otp_device_id"] = device.persistent_id if device else ""
+    session.save()
+    return client
+
+
+def _percentiles(samples: list[float]) -> dict[str, float]:
+    ordered = sorted(samples)
+    return {
+        "p50_ms": round(statistics.median(ordered) * 1000, 1),
+        "p95_ms": round(ordered[max(0, int(len(ordered) * 0.95) - 1)] * 1000, 1),
+        "max_ms": round(ordered[-1] * 1000, 1),
+    }
+
+
+def _measure(get: Callable[[], Any]) -> dict[str, Any]:
+    get()  # warm the caches a server would have warm
+    # Each request empties the connection's query log; keep it while counting.
+    request_started.disconnect(reset_queries)
+    try:
+        with CaptureQueriesContext(connection) as queries:
+            response = get()
+        count = len(queries.captured_queries)
+    finally:
+        request_started.connect(reset_queries)
+    assert response.status_code == 200, response.status_code
+    samples = []
+    for _ in range(REPEATS):
+        started = time.perf_counter()
+        get()
+        samples.append(time.perf_counter() - started)
+    return {"queries": count, **_percentiles(samples)}
+
+
+@benchmark("cases_list")
+def run_list() -> Figures:
+    from amparo.cases.models import Act, Event
+
+    world = _world(LIST_EVENTS)
+    client = _signed_in("network.documentalist")
+    token_client = Client()
+    from amparo.api import tokens
+    from amparo.core.models import User
+
+    secret = tokens.issue_token(
+        None, User.objects.get(username="network.documentalist"), name="bench"
+    ).secret
+    figures: Figures = {
+        "database": connection.vendor,
+        "events": Event.objects.count(),
+        "acts": Act.objects.count(),
+        "repeats": REPEATS,
+        "generation": world,
+        "web": {},
+        "api": {},
+    }
+    for label, query in QUERIES.items():
+        figures["web"][label] = _measure(lambda q=query: client.get(f"/cases/?{q}"))
+    for label, query in (("no filter", "limit=50"), ("country", "country=CO&limit=50")):
+        figures["api"][label] = _measure(
+            lambda q=query: token_client.get(
+                f"/api/v1/events?{q}", HTTP_AUTHORIZATION=f"Bearer {secret}"
+            )
+        )
+    figures["web_p95_ms_worst"] = max(v["p95_ms"] for v in figures["web"].values())
+    return figures
+
+
+@benchmark("cases_demo")
+def run_demo() -> Figures:
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    world = _world(DEMO_EVENTS)
+    after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    seconds = world["wall_seconds"]
+    return {
+        "database": connection.vendor,
+        **world,
+        "events_per_s": round(world["events"] / seconds),
+        "acts_per_s": round(world["acts"] / seconds),
+        "persons_per_s": round(world["persons"] / seconds),
+        "process_max_rss_mb": round(after / 1024, 1),
+        "max_rss_growth_mb": round((after - before) / 1024, 1),
+    }

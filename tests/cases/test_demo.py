@@ -1,0 +1,124 @@
+"""The demo case world: realistic shape, synthetic people, the same world for the same seed."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+
+import pytest
+from django.core.management import call_command
+from django.db.models import Count
+
+from amparo.cases import demo
+from amparo.cases.models import (
+    ChainLink,
+    ConsentRecord,
+    Event,
+    EventVersion,
+    Intervention,
+    Person,
+    ReferenceCounter,
+    SharingGrant,
+    Source,
+)
+from amparo.core import demo as core_demo
+
+pytestmark = pytest.mark.django_db
+
+NAMES = Path(demo.__file__).with_name("demo_names.csv")
+
+
+def world() -> list[tuple[str, str, str]]:
+    return sorted(
+        Event.objects.values_list("reference_code", "title", "country").order_by("reference_code")
+    )
+
+
+def remove_demo_cases() -> None:
+    Event.objects.all().delete()
+    Person.objects.all().delete()
+    ReferenceCounter.objects.all().delete()
+
+
+@pytest.fixture
+def accounts() -> None:
+    core_demo.build_accounts()
+
+
+@pytest.mark.usefixtures("accounts")
+def test_the_demo_writes_the_requested_number_of_events_with_everything_around_them() -> None:
+    report = demo.build_cases(events=120, seed=11)
+
+    assert report.events == Event.objects.count() == 120
+    assert report.acts >= 2 * report.events
+    assert Event.objects.values("country").distinct().count() >= 8
+    assert Source.objects.exists() and Intervention.objects.exists()
+    assert ChainLink.objects.exists() and SharingGrant.objects.exists()
+    assert ConsentRecord.objects.filter(withdrawn_at__isnull=False).exists()
+    assert EventVersion.objects.count() == 120  # each event has its first version
+    statuses = set(Event.objects.values_list("status", flat=True))
+    assert {"draft", "verified", "closed"} <= statuses
+    # Serious events have several sources, and the same institutions report many events.
+    assert Source.objects.values("event").annotate(n=Count("pk")).filter(n__gte=2).exists()
+    assert (
+        Source.objects.values("source_person")
+        .annotate(n=Count("event", distinct=True))
+        .filter(n__gte=3)
+        .exists()
+    )
+
+
+@pytest.mark.usefixtures("accounts")
+def test_most_killings_follow_earlier_threats(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(demo, "VERSIONED_UP_TO", 0)  # history is not what this test is about
+    report = demo.build_cases(events=600, seed=5)
+    assert report.killings >= 3
+    assert report.killings_after_threats / report.killings > 0.5
+
+
+@pytest.mark.usefixtures("accounts")
+def test_the_same_seed_gives_the_same_world_and_another_seed_another() -> None:
+    demo.build_cases(events=40, seed=3)
+    first = world()
+    remove_demo_cases()
+    demo.build_cases(events=40, seed=3)
+    assert world() == first
+    remove_demo_cases()
+    demo.build_cases(events=40, seed=4)
+    assert world() != first
+
+
+@pytest.mark.usefixtures("accounts")
+def test_running_the_demo_again_adds_nothing() -> None:
+    demo.build_cases(events=20, seed=1)
+    again = demo.build_cases(events=20, seed=1)
+    assert again.skipped and Event.objects.count() == 20
+
+
+@pytest.mark.usefixtures("accounts")
+def test_demo_people_are_combinations_of_the_shipped_common_names() -> None:
+    with NAMES.open(encoding="utf-8") as handle:
+        known = {row["name"] for row in csv.DictReader(handle)}
+    demo.build_cases(events=40, seed=9)
+    individuals = Person.objects.filter(kind=Person.Kind.INDIVIDUAL)
+    for person in individuals:
+        words = person.full_name.split()
+        assert words[0] in known
+        assert all(part in " ".join(known) for part in words[1:])
+    contacts = [p.contact for p in individuals if p.contact]
+    assert contacts and all(c.endswith("@example.org") for c in contacts)
+
+
+def test_the_demo_refuses_to_run_outside_demo_mode(settings) -> None:  # type: ignore[no-untyped-def]
+    settings.DEMO = settings.TESTING = False
+    with pytest.raises(core_demo.DemoError):
+        demo.build_cases(events=1)
+
+
+def test_the_demo_command_builds_accounts_and_cases() -> None:
+    out = io.StringIO()
+    call_command("demo", "--events", "15", "--seed", "2", "--quiet-logins", stdout=out)
+    assert "Demo cases: 15 events" in out.getvalue()
+    call_command("demo", "--events", "15", "--quiet-logins", stdout=out)
+    assert "exist already" in out.getvalue()

@@ -1,0 +1,225 @@
+"""Who sees a person's identity: role and clearance inside, consent outside, pseudonyms else."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.test import Client
+from django.urls import reverse
+
+from amparo.cases import access, services
+from amparo.cases.models import ConsentRecord, Person, RecipientKind
+from amparo.core.models import AuditEntry, Clearance, Organisation, Role
+from amparo.core.services import DomainError
+from tests.cases.conftest import sign_in
+from tests.factories import ActFactory, OrganisationFactory, PersonFactory, member
+
+
+@pytest.fixture
+def world():
+    nhri = OrganisationFactory(kind=Organisation.Kind.NHRI)
+    documentalist = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
+    act = ActFactory(
+        event__organisation=nhri,
+        event__confidentiality=Clearance.RESTRICTED,
+        victim__full_name="Berta Cáceres Flores",
+        victim__confidentiality=Clearance.CONFIDENTIAL,
+    )
+    partner = OrganisationFactory(kind=Organisation.Kind.CSO)
+    partner_member = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, partner)
+    services.grant_sharing(documentalist, act.event, organisation=partner)
+    return {
+        "nhri": nhri,
+        "documentalist": documentalist,
+        "event": act.event,
+        "person": act.victim,
+        "partner": partner,
+        "partner_member": partner_member,
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "role,clearance,sees",
+    [
+        (Role.DOCUMENTALIST, Clearance.CONFIDENTIAL, True),
+        (Role.ADMINISTRATOR, Clearance.STRICTLY_CONFIDENTIAL, True),
+        (Role.FOCAL_POINT, Clearance.CONFIDENTIAL, True),
+        (Role.DOCUMENTALIST, Clearance.RESTRICTED, False),  # below the person's level
+        (Role.ANALYST, Clearance.STRICTLY_CONFIDENTIAL, False),  # statistics need no names
+        (Role.READ_ONLY, Clearance.STRICTLY_CONFIDENTIAL, False),
+        (Role.REVIEWER, Clearance.STRICTLY_CONFIDENTIAL, False),
+    ],
+)
+def test_inside_the_owning_organisation_role_and_clearance_decide(
+    world, role: str, clearance: int, sees: bool
+) -> None:
+    colleague = member(role, clearance, world["nhri"])
+    shown = access.present_person(colleague, world["person"])
+
+    assert access.identity_visible(colleague, world["person"]) is sees
+    assert shown["identified"] is sees
+    assert (shown["full_name"] == "Berta Cáceres Flores") is sees
+    if not sees:
+        assert shown["display_name"] == shown["pseudonym"]
+        assert all(shown[name] is None for name in access.IDENTIFYING_FIELDS)
+
+
+@pytest.mark.django_db
+def test_a_partner_sees_a_pseudonym_until_consent_and_again_after_withdrawal(world) -> None:
+    partner_member, person = world["partner_member"], world["person"]
+    assert access.present_person(partner_member, person)["display_name"].startswith("Person ")
+
+    consent = services.give_consent(
+        world["documentalist"],
+        person,
+        recipient_kind=RecipientKind.PARTNER_ORGANISATIONS,
+        purpose="Joint urgent appeal",
+    )
+    assert access.present_person(partner_member, person)["display_name"] == "Berta Cáceres Flores"
+
+    services.withdraw_consent(world["documentalist"], consent)
+    shown = access.present_person(partner_member, person)
+    assert not shown["identified"] and shown["full_name"] is None
+    actions = AuditEntry.objects.filter(object_type="cases.person").values_list("action", flat=True)
+    assert list(actions) == ["person.consent_given", "person.consent_withdrawn"]
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "kind,role,covered",
+    [
+        (Organisation.Kind.CSO, Role.DOCUMENTALIST, {RecipientKind.PARTNER_ORGANISATIONS}),
+        (Organisation.Kind.STATE, Role.STATE_REPRESENTATIVE, {RecipientKind.STATE}),
+        (Organisation.Kind.MECHANISM, Role.MECHANISM, {RecipientKind.INTERNATIONAL_MECHANISM}),
+        (
+            Organisation.Kind.SECRETARIAT,
+            Role.NETWORK_SECRETARIAT,
+            {RecipientKind.PARTNER_ORGANISATIONS},
+        ),
+    ],
+)
+def test_each_kind_of_consent_covers_its_kind_of_recipient_and_publication_covers_all(
+    world, kind: str, role: str, covered: set[str]
+) -> None:
+    organisation = OrganisationFactory(kind=kind)
+    viewer = member(role, Clearance.RESTRICTED, organisation)
+    services.grant_sharing(world["documentalist"], world["event"], organisation=organisation)
+    for recipient in RecipientKind.values:
+        consent = services.give_consent(
+            world["documentalist"], world["person"], recipient_kind=recipient, purpose="test"
+        )
+        expected = recipient in covered or recipient == RecipientKind.PUBLICATION
+        assert access.identity_visible(viewer, world["person"]) is expected, recipient
+        services.withdraw_consent(world["documentalist"], consent)
+
+
+@pytest.mark.django_db
+def test_a_consent_naming_one_organisation_covers_only_that_one(world) -> None:
+    other = OrganisationFactory(kind=Organisation.Kind.CSO)
+    other_member = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, other)
+    services.give_consent(
+        world["documentalist"],
+        world["person"],
+        recipient_kind=RecipientKind.PARTNER_ORGANISATIONS,
+        recipient_organisation=world["partner"],
+        purpose="Legal support by this partner only",
+    )
+    assert access.identity_visible(world["partner_member"], world["person"])
+    assert not access.identity_visible(other_member, world["person"])
+
+
+@pytest.mark.django_db
+def test_withdrawal_shows_on_the_partners_next_page_view(world, client: Client) -> None:
+    sign_in(client, world["partner_member"])
+    url = reverse("cases:event_detail", args=[world["event"].pk])
+    consent = services.give_consent(
+        world["documentalist"],
+        world["person"],
+        recipient_kind=RecipientKind.PARTNER_ORGANISATIONS,
+        purpose="Urgent appeal",
+    )
+    assert "Berta Cáceres Flores" in client.get(url).content.decode()
+
+    services.withdraw_consent(world["documentalist"], consent)
+
+    page = client.get(url).content.decode()
+    assert "Berta Cáceres Flores" not in page
+    assert access.pseudonym(world["person"]) in page
+
+
+@pytest.mark.django_db
+def test_pseudonyms_are_stable_and_distinct(settings, tmp_path) -> None:
+    people = PersonFactory.create_batch(50)
+    first = [access.pseudonym(p) for p in people]
+    again = [access.pseudonym(Person.objects.get(pk=p.pk)) for p in people]
+
+    assert first == again
+    assert len(set(first)) == len(first)
+    assert all(re.fullmatch(r"Person [0-9A-Z]{6}", name) for name in first)
+
+
+@pytest.mark.django_db
+def test_pseudonyms_are_keyed_so_an_id_cannot_be_recomputed_without_the_key_ring(
+    settings, tmp_path
+) -> None:
+    from amparo.core import crypto
+
+    person = PersonFactory()
+    ours = access.pseudonym(person)
+    other_ring = tmp_path / "other-keyring.json"
+    other_ring.write_text(crypto.generate_keyring().to_json())
+    settings.AMPARO_KEY_FILE = other_ring
+
+    assert access.pseudonym(person) != ours
+
+
+@pytest.mark.django_db
+def test_a_defender_and_an_organisation_are_called_so_in_their_pseudonym(term) -> None:
+    defender = PersonFactory()
+    defender.defender_types.set([term("journalist", "defender_types")])
+    organisation = PersonFactory(kind=Person.Kind.ORGANISATION)
+
+    assert access.pseudonym(defender).startswith("Defender ")
+    assert access.pseudonym(organisation).startswith("Organisation ")
+
+
+@pytest.mark.django_db
+def test_only_staff_who_know_the_person_may_record_consent(world) -> None:
+    restricted = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, world["nhri"])
+    with pytest.raises(PermissionDenied):
+        services.give_consent(
+            restricted, world["person"], recipient_kind=RecipientKind.STATE, purpose="x"
+        )
+    with pytest.raises(PermissionDenied):
+        services.give_consent(
+            world["partner_member"],
+            world["person"],
+            recipient_kind=RecipientKind.STATE,
+            purpose="x",
+        )
+    consent = services.give_consent(
+        world["documentalist"], world["person"], recipient_kind=RecipientKind.STATE, purpose="x"
+    )
+    services.withdraw_consent(world["documentalist"], consent)
+    with pytest.raises(DomainError):
+        services.withdraw_consent(world["documentalist"], consent)
+    assert ConsentRecord.objects.get(pk=consent.pk).withdrawn_by == world["documentalist"]
+
+
+@pytest.mark.django_db
+def test_exact_name_search_finds_people_only_for_those_who_may_see_them(world, term) -> None:
+    from amparo.cases.queries import EventFilters, filter_events
+
+    def found(user) -> bool:
+        events = access.visible_events(user)
+        return filter_events(events, EventFilters(name="  berta  CÁCERES flores "), user).exists()
+
+    assert found(world["documentalist"])
+    assert not found(world["partner_member"])  # sees the event, not who is in it
+    assert not found(member(Role.ANALYST, Clearance.STRICTLY_CONFIDENTIAL, world["nhri"]))
+    assert not access.can_search_names(
+        member(Role.STATE_REPRESENTATIVE, Clearance.STRICTLY_CONFIDENTIAL)
+    )

@@ -1,0 +1,130 @@
+"""The secure intake channel in a real browser, without JavaScript: a defender reports, keeps the
+receipt, staff reply, the defender reads the reply. Nothing of it reaches the logs, and the
+database holds neither the report's text nor the browser's address or user agent."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterator
+
+import pytest
+from django.urls import reverse
+from playwright.sync_api import expect
+
+from amparo.core import vocabulary
+from amparo.core.models import Clearance, Organisation, Role
+from amparo.intake.models import Submission
+from tests.e2e.test_login import current_code, submit_login
+from tests.factories import TOTPDeviceFactory, member
+from tests.intake.test_privacy import LOGGERS, _raw_database
+from tests.plugins.environment import NewPage
+
+pytestmark = pytest.mark.e2e
+
+USER_AGENT = "Mozilla/5.0 (Linux; Android 9; ReporterHandset-E2E) AmparoE2E/1.0"
+REPORT_TEXT = "Soldiers from the Rivergate barracks burned the radio station archive"
+REPLY_TEXT = "We have alerted the protection desk; please stay in touch through this page"
+
+
+@pytest.fixture
+def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
+    caplog.set_level(logging.DEBUG)
+    for name in LOGGERS:
+        logging.getLogger(name).addHandler(caplog.handler)
+    yield caplog
+    for name in LOGGERS:
+        logging.getLogger(name).removeHandler(caplog.handler)
+
+
+def test_a_report_sent_without_javascript_is_answered_and_the_answer_read_with_the_receipt(
+    new_page: NewPage,
+    settings: pytest.FixtureRequest,
+    every_log_record: pytest.LogCaptureFixture,
+    capfd: pytest.CaptureFixture[str],
+) -> None:
+    organisation = _channel(settings)
+    staff = member(Role.DOCUMENTALIST, Clearance.CONFIDENTIAL, organisation=organisation)
+    device = TOTPDeviceFactory(user=staff)
+
+    # The defender reports, with JavaScript off, in Spanish.
+    reporter = new_page(java_script_enabled=False, user_agent=USER_AGENT)
+    reporter.goto(reverse("intake:report") + "?lang=es")
+    expect(reporter.locator("html")).to_have_attribute("lang", "es")
+    form = reporter.locator("main form")
+    form.locator("textarea[name='what_happened']").fill(REPORT_TEXT)
+    form.locator("input[name='when_year']").fill("2025")
+    form.locator("input[name='target'][value='me']").check()
+    form.locator("input[name='acts'][value='raid']").check()
+    form.locator("input[name='danger'][value='yes']").check()
+    form.locator("input[name='consent_partner']").check()
+    form.locator("button[type='submit']").click()
+    receipt = reporter.locator(".receipt").inner_text().strip()
+    assert re.fullmatch(r"([0-9A-Z]{4}-){4}[0-9A-Z]{4}", receipt)
+    assert reporter.context.cookies() == []
+    submission = Submission.objects.get()
+    assert submission.language == "es" and submission.acts == ["raid"]
+
+    # Staff sign in and answer.
+    office = new_page()
+    submit_login(office, staff, current_code(device))
+    office.goto(reverse("intake:inbox"))
+    expect(office.locator("main")).to_contain_text(submission.reference)
+    office.get_by_role("link", name=submission.reference).click()
+    expect(office.locator("main")).to_contain_text(REPORT_TEXT)
+    office.locator("textarea[name='reply-body']").fill(REPLY_TEXT)
+    office.get_by_role("button", name="Send to the reporter").click()
+    expect(office.locator("main")).to_contain_text(REPLY_TEXT)
+
+    # The defender comes back, in a fresh browser, with only the receipt.
+    later = new_page(java_script_enabled=False, user_agent=USER_AGENT)
+    later.goto(reverse("intake:follow_up"))
+    later.locator("input[name='receipt']").fill(receipt.lower().replace("-", " "))
+    later.locator("main form button[type='submit']").click()
+    expect(later.locator("main")).to_contain_text(REPLY_TEXT)
+    expect(later.locator("html")).to_have_attribute("lang", "es")
+    assert later.context.cookies() == []
+
+    written = "\n".join(
+        f"{record.getMessage()} {record.exc_text or ''}" for record in every_log_record.records
+    ) + "".join(capfd.readouterr())
+    dump = _raw_database()
+    for secret in (REPORT_TEXT, "Rivergate", USER_AGENT, "ReporterHandset-E2E", "127.0.0.1"):
+        assert secret not in written
+        assert secret not in dump
+    assert REPLY_TEXT not in dump and REPLY_TEXT not in written
+
+
+def _channel(settings: pytest.FixtureRequest) -> Organisation:
+    vocabulary.load()
+    settings.AMPARO_INTAKE_ORGANISATION = "E2E-NHRI"  # type: ignore[attr-defined]
+    return Organisation.objects.create(
+        name="E2E Commission", short_code="E2E-NHRI", kind=Organisation.Kind.NHRI, country="KE"
+    )
+
+
+def test_with_javascript_the_browser_solves_the_proof_of_work(
+    new_page: NewPage, settings: pytest.FixtureRequest
+) -> None:
+    _channel(settings)
+    # Refuse every submission without a solved puzzle: only the script's answer gets through.
+    settings.AMPARO_INTAKE_RATE_LIMITS = {"submit_without_pow": (0, 60)}  # type: ignore[attr-defined]
+    page = new_page()
+    page.goto(reverse("intake:report"))
+    form = page.locator("main form")
+    form.locator("textarea[name='what_happened']").fill("They cut the power to our office.")
+    form.locator("input[name='target'][value='organisation']").check()
+    form.locator("input[name='danger'][value='no']").check()
+    form.locator("button[type='submit']").click()
+    expect(page.locator(".receipt")).to_be_visible()
+    assert Submission.objects.count() == 1
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_report_page_fits_a_320_pixel_screen(
+    new_page: NewPage, settings: pytest.FixtureRequest, language: str
+) -> None:
+    _channel(settings)
+    page = new_page(viewport={"width": 320, "height": 640})
+    page.goto(reverse("intake:report") + f"?lang={language}")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320
