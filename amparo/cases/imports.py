@@ -72,14 +72,6 @@ class RowError:
         return f"{where}: {self.message}"
 
 
-class ImportFailed(DomainError):
-    def __init__(self, errors: Sequence[RowError]) -> None:
-        super().__init__(
-            _("The file has %(count)d problem(s); nothing was imported.") % {"count": len(errors)}
-        )
-        self.errors = list(errors)
-
-
 # --- parsed rows ------------------------------------------------------------------------------
 # Every value is None when its column is absent from the file: "leave as it is".
 

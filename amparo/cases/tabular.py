@@ -36,7 +36,7 @@ EVENT_COLUMNS = (
     "event_longitude",
     "event_coordinate_precision",
     "event_confidentiality",
-    "event_status",
+    "event_status",  # written for people to read; an import ignores it
     "event_monitoring_status",
     "event_notes",
 )
@@ -79,8 +79,6 @@ COLUMNS = (
     *(f"{PERPETRATOR}_{suffix}" for suffix in PERSON_SUFFIXES),
     *INVOLVEMENT_COLUMNS,
 )
-# Written by the export for people to read, ignored by the import.
-EXPORT_ONLY = frozenset({"event_status"})
 REQUIRED = ("event_id", "event_title")
 
 

@@ -7,7 +7,8 @@ question. Roles that can see restricted data must use two-factor authentication.
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import CharField, Q, QuerySet
+from django.db.models.functions import Cast
 
 from amparo.core.models import AuditEntry, Clearance, Membership, Organisation, Role, User
 
@@ -72,7 +73,24 @@ def administered_organisations(user: User) -> QuerySet[Organisation]:
 
 
 def visible_audit_entries(user: User) -> QuerySet[AuditEntry]:
-    """Deployment administrators see the whole log; an organisation's administrators its part."""
+    """Deployment administrators see the whole log; an organisation's administrators its part.
+
+    An organisation's part is what was done in it, plus the account events (logins, failed
+    attempts, two-factor changes: entries that belong to no organisation) of its members.
+    """
     if user.is_superuser:
         return AuditEntry.objects.all()
-    return AuditEntry.objects.filter(organisation__in=administered_organisations(user))
+    organisations = administered_organisations(user)
+    members = Membership.objects.filter(organisation__in=organisations).values("user_id")
+    member_ids = Membership.objects.filter(organisation__in=organisations).annotate(
+        as_text=Cast("user_id", CharField())
+    )
+    return AuditEntry.objects.filter(
+        Q(organisation__in=organisations)
+        | Q(organisation__isnull=True, actor_id__in=members)
+        | Q(
+            organisation__isnull=True,
+            object_type="core.user",
+            object_id__in=member_ids.values("as_text"),
+        )
+    )

@@ -12,6 +12,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
 from django.forms.utils import flatatt
+from django.forms.widgets import ChoiceWidget
 from django.utils import timezone
 from django.utils.dates import MONTHS
 from django.utils.html import escape, format_html
@@ -42,14 +43,12 @@ def _input(kind: str, name: str, value: object, label: object, checked: bool, re
     )
 
 
-class _Choices:
+class _Choices(ChoiceWidget):
     """Options as <label><input> text</label> and groups as fieldsets, rendered in Python.
 
     The report page has about 80 checkboxes and radio buttons and 250 countries: without the ids
     and wrappers of Django's widget templates it stays light for slow connections, and rendering
     it here rather than option by option through templates keeps it fast."""
-
-    input_type: str
 
     def render(
         self,
@@ -58,23 +57,19 @@ class _Choices:
         attrs: dict[str, Any] | None = None,
         renderer: Any = None,
     ) -> SafeString:
-        widget: forms.ChoiceWidget = self  # type: ignore[assignment]
-        chosen = {str(item) for item in widget.format_value(value)}
-        required = " required" if widget.is_required and self.input_type == "radio" else ""
+        kind = str(self.input_type)
+        chosen = {str(item) for item in self.format_value(value)}
+        required = " required" if self.is_required and kind == "radio" else ""
         parts: list[str] = []
-        for key, label in widget.choices:
+        for key, label in self.choices:
             if isinstance(label, list | tuple):
                 parts.append(f'<fieldset class="group"><legend>{escape(key)}</legend>')
                 for option, text in label:
                     option = str(option)
-                    parts.append(
-                        _input(self.input_type, name, option, text, option in chosen, required)
-                    )
+                    parts.append(_input(kind, name, option, text, option in chosen, required))
                 parts.append("</fieldset>")
             else:
-                parts.append(
-                    _input(self.input_type, name, key, label, str(key) in chosen, required)
-                )
+                parts.append(_input(kind, name, key, label, str(key) in chosen, required))
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
 
 

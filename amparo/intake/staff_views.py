@@ -12,6 +12,7 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import get_language, get_language_info
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
@@ -27,6 +28,7 @@ from amparo.intake.forms import (
     OpenCaseForm,
     StaffMessageForm,
     StatusForm,
+    country_choices,
 )
 from amparo.intake.http import staff_page
 from amparo.intake.models import Attachment, Danger, Status, Submission
@@ -113,6 +115,13 @@ def _detail_context(user: User, submission: Submission, **forms: Any) -> dict[st
         "files": submission.attachments.all(),
         "communication_sent": services.communication_sent(submission),
         "contact": services.contact_text(submission),
+        "country": dict(country_choices(get_language() or "en")).get(submission.country, ""),
+        "language": get_language_info(submission.language)["name_translated"],
+        "consents": [
+            str(label)
+            for name, label in services.CONSENT_LABELS.items()
+            if getattr(submission, name)
+        ],
         "digest": services.proof_digest(submission),
         "can_open_case": access.can(user, access.OPEN_CASE, submission),
         "reply_form": forms.get("reply_form") or StaffMessageForm(prefix="reply"),

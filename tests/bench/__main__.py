@@ -53,8 +53,8 @@ def _configure_django(scratch: Path) -> None:
     os.environ.setdefault("AMPARO_BENCH_DATABASE_URL", os.environ.get("AMPARO_DATABASE_URL", ""))
     os.environ["AMPARO_VAR_DIR"] = str(scratch)
     # A scratch PostgreSQL database may be named instead; its contents are replaced.
-    os.environ["AMPARO_DATABASE_URL"] = os.environ.get(
-        "AMPARO_BENCH_DATABASE_URL", f"sqlite:///{scratch / 'bench.sqlite3'}"
+    os.environ["AMPARO_DATABASE_URL"] = (
+        os.environ["AMPARO_BENCH_DATABASE_URL"] or f"sqlite:///{scratch / 'bench.sqlite3'}"
     )
     os.environ.pop("AMPARO_TEST_DATABASE_URL", None)  # it would replace the scratch database
     import django

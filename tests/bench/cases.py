@@ -8,8 +8,9 @@ as a documentalist of the network, who sees most events.
 `cases_demo`: `amparo demo`'s generation rate and peak memory for AMPARO_BENCH_DEMO_EVENTS events
 (default 400,000, about one million acts).
 
-Both run on the scratch SQLite database, or on PostgreSQL when AMPARO_BENCH_DATABASE_URL names a
-scratch database there (python -m tests.bench reads it).
+Both run on the scratch SQLite database, or on the database AMPARO_BENCH_DATABASE_URL (else
+AMPARO_DATABASE_URL) names, e.g. a scratch PostgreSQL database. They empty its case tables first,
+so they refuse a database that holds any event other than demo events.
 """
 
 from __future__ import annotations
@@ -64,7 +65,14 @@ def _clear_cases() -> None:
     """Empty the case tables (another benchmark may have filled them), children first."""
     from django.apps import apps
 
-    from amparo.cases.models import Act, Person
+    from amparo.cases.demo import EXTERNAL_PREFIX
+    from amparo.cases.models import Act, Event, Person
+
+    if Event.objects.exclude(external_id__startswith=EXTERNAL_PREFIX).exists():
+        raise SystemExit(
+            "Refused: this database holds real case records. Point AMPARO_BENCH_DATABASE_URL "
+            "at a scratch database."
+        )
 
     tables = [
         Act.consequences.through._meta.db_table,

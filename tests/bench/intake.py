@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 import time
-import urllib.parse
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
@@ -244,6 +243,15 @@ def run() -> Figures:
     try:
         weight = {language: _page_weight(port, language) for language in ("en", "ar")}
         photo = _photo()
+        # One at a time first: what a submission costs when nothing else is going on.
+        unloaded_get = []
+        unloaded_post = []
+        for _ in range(30):
+            started = time.perf_counter()
+            _get(port, "/report/")
+            unloaded_get.append(time.perf_counter() - started)
+            unloaded_post.append(_submit(port, None)[0])
+        load_before = os.getloadavg()
         results: list[tuple[bool, float, int]] = []
         lock = threading.Lock()
 
@@ -261,6 +269,7 @@ def run() -> Figures:
                     time.sleep(delay)
                 pool.submit(one, index)
             duration = time.perf_counter() - started
+        load_after = os.getloadavg()
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -281,6 +290,11 @@ def run() -> Figures:
         "latency_all": _summary([latency for _photo_, latency in succeeded]),
         "latency_text_only": _summary([latency for has, latency in succeeded if not has]),
         "latency_with_photo": _summary([latency for has, latency in succeeded if has]),
+        "unloaded_get_report_ms_p50": round(statistics.median(unloaded_get) * 1000, 1),
+        "unloaded_submission_ms_p50": round(statistics.median(unloaded_post) * 1000, 1),
+        # Other work on the machine competes for the same processors: read the figures with it.
+        "load_average_1min_before_after": [round(load_before[0], 2), round(load_after[0], 2)],
+        "cpus": os.cpu_count(),
         "photo_bytes": len(photo),
         "report_page_bytes_transferred": weight,
         "report_page_limit_bytes": 50_000,

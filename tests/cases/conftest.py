@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -13,23 +13,29 @@ from amparo.core.models import Term, Thesaurus, User
 from tests.factories import TOTPDeviceFactory
 
 
-@pytest.fixture(scope="session")
-def _vocabularies_committed(django_db_setup: None, django_db_blocker: Any) -> Iterator[None]:
-    """Load the vocabularies once for the session, outside any test transaction."""
-    with django_db_blocker.unblock():
-        vocabulary.load()
-    yield
+_loaded: dict[str, list[dict[str, Any]]] = {}
 
 
 @pytest.fixture(autouse=True)
-def vocab(_vocabularies_committed: None, request: pytest.FixtureRequest) -> None:
-    """Every cases test sees the shipped vocabularies. A transactional test elsewhere may have
-    flushed the committed copy; then this test loads them again inside its own transaction."""
+def vocab(request: pytest.FixtureRequest) -> None:
+    """Every database test here sees the shipped vocabularies, inside its own transaction (so
+    nothing leaks into other apps' tests). The files are read and validated once per process;
+    later tests insert the same rows in bulk, which is much faster. A module that needs no term
+    says so with `NEEDS_VOCABULARIES = False`."""
     if "django_db" not in {mark.name for mark in request.node.iter_markers()}:
         return
+    if not getattr(request.module, "NEEDS_VOCABULARIES", True):
+        return
     request.getfixturevalue("db")
-    if not Thesaurus.objects.filter(code="hrd_violations").exists():
+    if Thesaurus.objects.filter(code="hrd_violations").exists():
+        return
+    if not _loaded:
         vocabulary.load()
+        _loaded["thesauri"] = list(Thesaurus.objects.values())
+        _loaded["terms"] = list(Term.objects.order_by("pk").values())
+        return
+    Thesaurus.objects.bulk_create(Thesaurus(**row) for row in _loaded["thesauri"])
+    Term.objects.bulk_create((Term(**row) for row in _loaded["terms"]), batch_size=1000)
 
 
 TermGetter = Callable[[str, str], Term]

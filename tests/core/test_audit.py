@@ -606,6 +606,23 @@ def test_an_administrator_sees_only_their_own_organisations_entries(client: Clie
     assert [row.entry.action for row in response.context["rows"]] == ["test.home"]
 
 
+def test_an_administrator_sees_the_account_events_of_their_members_only(client: Client) -> None:
+    home, elsewhere = OrganisationFactory(), OrganisationFactory()
+    administrator = member(Role.ADMINISTRATOR, organisation=home)
+    colleague = member(Role.DOCUMENTALIST, organisation=home)
+    stranger = member(Role.DOCUMENTALIST, organisation=elsewhere)
+    audit.record(colleague, "user.login", colleague)
+    audit.record(None, "user.login_failed", colleague)
+    audit.record(stranger, "user.login", stranger)
+    audit.record(None, "user.login_failed", stranger)
+    sign_in(client, administrator)
+    rows = client.get(log_url()).context["rows"]
+    assert sorted((row.entry.action, row.entry.object_id) for row in rows) == [
+        ("user.login", str(colleague.pk)),
+        ("user.login_failed", str(colleague.pk)),
+    ]
+
+
 def test_a_superuser_sees_every_entry_newest_first(client: Client) -> None:
     audit.record(None, "test.home", OrganisationFactory())
     audit.record(None, "test.elsewhere", OrganisationFactory())

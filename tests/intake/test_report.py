@@ -421,3 +421,57 @@ def test_a_pow_answer_is_checked_against_the_signed_puzzle(db: None) -> None:
     assert tokens.solved(token, answer)
     assert not tokens.solved(token, str(int(answer) + 1))
     assert not tokens.solved(token, "-1") and not tokens.solved(token, "१२")
+
+
+# --- Limits and the proof of report -------------------------------------------------------------
+
+
+def test_a_busy_channel_says_so_and_keeps_the_answers(
+    client: Client, receiving: Organisation, settings: Any
+) -> None:
+    settings.AMPARO_INTAKE_RATE_LIMITS = {"submit_without_pow": (1, 60)}
+    assert post_report(client).status_code == 200
+    response = post_report(client, what_happened="Second report, kept")
+    assert response.status_code == 429
+    html = response.content.decode()
+    assert "wait a minute" in html and "Second report, kept" in html
+    assert Submission.objects.count() == 1
+
+
+def test_a_solved_puzzle_escapes_the_stricter_limit_for_forms_without_javascript(
+    client: Client, receiving: Organisation, settings: Any
+) -> None:
+    settings.AMPARO_INTAKE_RATE_LIMITS = {"submit_without_pow": (0, 60)}
+    page = client.get(REPORT).content.decode()
+    token = tokens.read(re.search(r'name="token" value="([^"]+)"', page).group(1), tokens.REPORT)  # type: ignore[union-attr]
+    answer = next(
+        str(n)
+        for n in range(token.max_number + 1)
+        if tokens._puzzle_hash(token.nonce, n) == token.challenge
+    )
+    assert (
+        post_report(client, token=token.value, pow="0" if answer != "0" else "1").status_code == 429
+    )
+    assert post_report(client, token=token.value, pow=answer).status_code == 200
+
+
+def test_the_proof_of_report_downloads_as_text_and_forged_proofs_are_refused(
+    client: Client, receiving: Organisation
+) -> None:
+    sent = post_report(client).content.decode()
+    fields = {
+        name: hidden
+        for name, hidden in re.findall(r'name="(digest|submitted_at|seal)" value="([^"]+)"', sent)
+    }
+    response = client.post(reverse("intake:proof"), fields)
+    assert response.status_code == 200
+    assert response["Content-Disposition"].startswith("attachment;")
+    text = response.content.decode()
+    assert fields["digest"] in text and "Two men" not in text
+    assert Submission.objects.get().receipt_hash not in text
+    from amparo.intake import services
+
+    assert fields["digest"] == services.proof_digest(Submission.objects.get())
+    forged = {**fields, "submitted_at": "2020-01-01T00:00:00+00:00"}
+    assert client.post(reverse("intake:proof"), forged).status_code == 400
+    assert not response.cookies
