@@ -195,11 +195,28 @@ def _live_grants(at: Any = None) -> QuerySet[SharingGrant]:
 # --- Events -----------------------------------------------------------------------------------
 
 
+def _own(viewer: Viewer, action: str) -> list[Q]:
+    """Records (events or persons) of the organisations where a role of the viewer allows
+    `action`, up to the viewer's clearance there."""
+    return [
+        Q(organisation_id=organisation_id, confidentiality__lte=clearance)
+        for organisation_id, clearance in viewer.organisations_allowing(action).items()
+    ]
+
+
+def _any(clauses: list[Q]) -> Q | None:
+    """The clauses joined with OR; None when there are none (nothing is allowed)."""
+    if not clauses:
+        return None
+    combined = clauses[0]
+    for clause in clauses[1:]:
+        combined |= clause
+    return combined
+
+
 def visible_events_q(viewer: Viewer) -> Q | None:
     """The filter for the events `viewer` may see, or None if they may see none."""
-    clauses: list[Q] = []
-    for organisation_id, clearance in viewer.organisations_allowing(VIEW).items():
-        clauses.append(Q(organisation_id=organisation_id, confidentiality__lte=clearance))
+    clauses = _own(viewer, VIEW)
     live = _live_grants()
     for organisation_id, clearance in viewer.grantee_organisations().items():
         shared = live.filter(organisation_id=organisation_id).values("event_id")
@@ -208,12 +225,7 @@ def visible_events_q(viewer: Viewer) -> Q | None:
     if highest is not None:
         shared = live.filter(user_id=viewer.user.pk).values("event_id")
         clauses.append(Q(pk__in=shared, confidentiality__lte=highest))
-    if not clauses:
-        return None
-    combined = clauses[0]
-    for clause in clauses[1:]:
-        combined |= clause
-    return combined
+    return _any(clauses)
 
 
 def visible_events(user: User | Any, viewer: Viewer | None = None) -> QuerySet[Event]:
@@ -227,17 +239,8 @@ def visible_events(user: User | Any, viewer: Viewer | None = None) -> QuerySet[E
 def exportable_events(user: User | Any, viewer: Viewer | None = None) -> QuerySet[Event]:
     """The events `user` may export: their own organisations' events, through a role that may
     export and with enough clearance. Shared events can be read but not exported."""
-    viewer = viewer or Viewer.of(user)
-    clauses = [
-        Q(organisation_id=organisation_id, confidentiality__lte=clearance)
-        for organisation_id, clearance in viewer.organisations_allowing(EXPORT).items()
-    ]
-    if not clauses:
-        return Event.objects.none()
-    combined = clauses[0]
-    for clause in clauses[1:]:
-        combined |= clause
-    return Event.objects.filter(combined)
+    condition = _any(_own(viewer or Viewer.of(user), EXPORT))
+    return Event.objects.none() if condition is None else Event.objects.filter(condition)
 
 
 def actions_on(user: User | Any, event: Event, viewer: Viewer | None = None) -> frozenset[str]:
@@ -309,16 +312,7 @@ def can_view_event_id(user: User, object_id: str) -> bool:
 
 def identity_q(viewer: Viewer) -> Q | None:
     """Persons whose identity `viewer` sees by role and clearance (consent aside)."""
-    clauses = [
-        Q(organisation_id=organisation_id, confidentiality__lte=clearance)
-        for organisation_id, clearance in viewer.organisations_allowing(VIEW_IDENTITY).items()
-    ]
-    if not clauses:
-        return None
-    combined = clauses[0]
-    for clause in clauses[1:]:
-        combined |= clause
-    return combined
+    return _any(_own(viewer, VIEW_IDENTITY))
 
 
 def internal_text_visible(user: User | Any, event: Event, viewer: Viewer | None = None) -> bool:

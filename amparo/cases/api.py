@@ -11,6 +11,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
@@ -143,7 +144,9 @@ class PersonIn(Schema):
     defender_types: list[str] = []
     country: str = ""
     region: str = ""
-    confidentiality: str = "confidential"
+    confidentiality: str | None = Field(
+        None, description="Clearance needed to see who this is (default: confidential)."
+    )
     external_id: str = ""
 
 
@@ -468,29 +471,34 @@ class _Inputs:
         self.persons: dict[int, services.PersonInput] = {}
 
     def person(self, data: PersonIn, key: str) -> services.PersonInput:
+        """A new person, or (`id`) an existing one with the fields the caller sent changed;
+        every mention of one person in a request is the same input."""
         if data.id is not None and data.id in self.persons:
             return self.persons[data.id]
-        result = services.PersonInput(
-            kind=data.kind,
-            sex=_optional(Vocab.SEX, data.sex, f"{key}.sex"),
-            age_group=_optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group"),
-            defender_types=[
-                _resolve(Vocab.DEFENDER_TYPE, v, f"{key}.defender_types")
-                for v in data.defender_types
-            ],
-            country=data.country,
-            region=data.region,
-            confidentiality=_clearance(data.confidentiality, f"{key}.confidentiality"),
-            external_id=data.external_id,
-        )
-        for name in services.IDENTITY_FIELDS:
-            setattr(result, name, getattr(data, name))
-        if data.id is not None:
+        given = data.model_fields_set
+        if data.id is None:
+            result = services.PersonInput()
+            given = given | {"kind", "country", "region", "external_id"}
+        else:
             existing = access.visible_persons(self.user).filter(pk=data.id).first()
             if existing is None:
                 raise ValidationError({f"{key}.id": _("No such person, or not visible to you.")})
-            result.person = existing
+            result = services.PersonInput.existing(existing)
             self.persons[data.id] = result
+        for name in ("kind", "country", "region", "external_id", *services.IDENTITY_FIELDS):
+            if name in given:
+                setattr(result, name, getattr(data, name))
+        if "sex" in given:
+            result.sex = _optional(Vocab.SEX, data.sex, f"{key}.sex")
+        if "age_group" in given:
+            result.age_group = _optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group")
+        if "defender_types" in given:
+            result.defender_types = [
+                _resolve(Vocab.DEFENDER_TYPE, v, f"{key}.defender_types")
+                for v in data.defender_types
+            ]
+        if data.confidentiality is not None:
+            result.confidentiality = _clearance(data.confidentiality, f"{key}.confidentiality")
         return result
 
     def act(self, data: ActIn, key: str) -> services.ActInput:
@@ -648,6 +656,101 @@ def get_act(request: HttpRequest, act_id: int) -> dict[str, Any]:
     viewer = access.Viewer.of(user)
     act = get_object_or_404(_act_queryset(_visible_acts(user, viewer)), pk=act_id)
     return _acts_answer(user, viewer, [act])[0]
+
+
+class ActCreate(ActIn):
+    event: int = Field(description="The event the act belongs to.")
+    expected_version: int | None = Field(None, description="The event's `version` you read.")
+
+
+class ActUpdate(ActIn):
+    expected_version: int | None = Field(None, description="The event's `version` you read.")
+
+
+def _recorded(event: Event, persons: dict[int, services.PersonInput]) -> services.EventInput:
+    """The event as it is, as the services' input: acts and involvements keep their ids and
+    persons stay as they are (one input per person, in `persons`), so changing one act leaves
+    the others untouched."""
+
+    def person(item: Person) -> services.PersonInput:
+        if item.pk not in persons:
+            persons[item.pk] = services.PersonInput.existing(item)
+        return persons[item.pk]
+
+    acts = []
+    for act in event.acts.order_by("pk").prefetch_related("consequences", "involvements"):
+        assert act.type_of_act is not None  # required by the model
+        acts.append(
+            services.ActInput(
+                id=act.pk,
+                victim=person(act.victim),
+                type_of_act=act.type_of_act,
+                method=act.method,
+                date=act.date,
+                date_precision=act.date_precision,
+                consequences=list(act.consequences.all()),
+                targeted_activity=act.targeted_activity,
+                country=act.country,
+                region=act.region,
+                locality=act.locality,
+                involvements=[
+                    services.InvolvementInput(
+                        id=item.pk,
+                        perpetrator=person(item.perpetrator) if item.perpetrator else None,
+                        perpetrator_type=item.perpetrator_type,
+                        degree_of_involvement=item.degree_of_involvement,
+                    )
+                    for item in act.involvements.all()
+                ],
+            )
+        )
+    values = {name: getattr(event, name) for name in services.EVENT_INPUT_FIELDS}
+    return services.EventInput(**values, acts=acts)
+
+
+def _save_acts(
+    user: User,
+    event: Event,
+    change: Callable[[list[services.ActInput], _Inputs], list[services.ActInput]],
+    expected_version: int | None,
+) -> None:
+    """Update the event with its acts as `change` makes them from the recorded ones."""
+    inputs = _Inputs(user, event.organisation)
+    data = _recorded(event, inputs.persons)
+    data.acts = change(list(data.acts), inputs)
+    services.update_event(user, event, data, expected_version=expected_version)
+
+
+@router.post("/acts", response={201: ActOut, **ERRORS}, summary="Add an act to an event")
+def create_act(request: HttpRequest, body: ActCreate) -> Status[dict[str, Any]]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    event = _visible_event(user, viewer, body.event)
+    before = set(event.acts.values_list("pk", flat=True))
+
+    def add(acts: list[services.ActInput], inputs: _Inputs) -> list[services.ActInput]:
+        new = inputs.act(body, "act")
+        new.id = None
+        return [*acts, new]
+
+    _save_acts(user, event, add, body.expected_version)
+    act = event.acts.exclude(pk__in=before).get()
+    return Status(201, get_act(request, act.pk))
+
+
+@router.put("/acts/{int:act_id}", response={200: ActOut, **ERRORS}, summary="Change an act")
+def update_act(request: HttpRequest, act_id: int, body: ActUpdate) -> dict[str, Any]:
+    user = caller(request)
+    viewer = access.Viewer.of(user)
+    act = get_object_or_404(_visible_acts(user, viewer).select_related("event"), pk=act_id)
+
+    def replace(acts: list[services.ActInput], inputs: _Inputs) -> list[services.ActInput]:
+        changed = inputs.act(body, "act")
+        changed.id = act.pk
+        return [changed if item.id == act.pk else item for item in acts]
+
+    _save_acts(user, act.event, replace, body.expected_version)
+    return get_act(request, act_id)
 
 
 # --- persons ----------------------------------------------------------------------------------

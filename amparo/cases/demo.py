@@ -573,7 +573,7 @@ class Rows:
             ", ".join(["%s"] * len(fields)),
         )
         now = timezone.now()
-        plan = []
+        plan: list[tuple[Any, str, Any]] = []
         for f in fields:
             if isinstance(f, BlindIndexField):
                 plan.append((f, "index", None))

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime
 import gettext
+import time
 from functools import cache
 from typing import Any
 
@@ -121,11 +122,30 @@ def country_choices(language: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(named, key=lambda item: item[1].casefold()))
 
 
-def vocabulary_choices(thesaurus: str, language: str) -> Choices:
-    """The active terms of a list, grouped under their top-level term.
+# Every form shows the same two lists, which change only when an operator reloads the
+# vocabularies: each process reads them at most once a minute. (The service checks every code
+# against the database, so a term retired meanwhile is still refused.)
+VOCABULARY_SECONDS = 60.0
+_vocabulary_cache: dict[tuple[str, str], tuple[float, Choices]] = {}
 
-    A top-level term with narrower terms becomes a group whose first option is the term itself
-    ("Other, or not sure which"), so that a reporter can tick the general case."""
+
+def vocabulary_choices(thesaurus: str, language: str) -> Choices:
+    """The active terms of a list, grouped under their top-level term (see _read_choices)."""
+    key = (thesaurus, language)
+    cached = _vocabulary_cache.get(key)
+    now = time.monotonic()
+    if cached is None or now - cached[0] > VOCABULARY_SECONDS:
+        cached = _vocabulary_cache[key] = (now, _read_choices(thesaurus, language))
+    return cached[1]
+
+
+def forget_vocabularies() -> None:
+    _vocabulary_cache.clear()
+
+
+def _read_choices(thesaurus: str, language: str) -> Choices:
+    """A top-level term with narrower terms becomes a group whose first option is the term
+    itself ("Other, or not sure which"), so that a reporter can tick the general case."""
     label = f"label_{language}" if language in {"fr", "es", "ar"} else "label_en"
     rows = (
         Term.objects.filter(thesaurus__code=thesaurus, active=True)

@@ -7,8 +7,11 @@ the reporter gets none. Every intake page, public or staff, is sent with:
 * Cache-Control: no-store, so that no browser, proxy or shared computer keeps a copy;
 * a Content-Security-Policy stricter than the site-wide one: nothing at all unless listed, and
   only our own scripts, styles and images; no inline code, no connections, no frames, no plugins;
-* Referrer-Policy: no-referrer, so that leaving the page tells the next site nothing;
-* frame denial (X-Frame-Options and frame-ancestors), against clickjacking.
+* frame denial (X-Frame-Options and frame-ancestors), against clickjacking;
+* on public pages, Referrer-Policy: no-referrer (in the header and the page), so that leaving
+  the page tells the next site nothing. Staff pages keep the site's same-origin policy: with
+  no-referrer a browser sends "Origin: null" with every form, which Django's CSRF protection
+  of the staff's forms rightly refuses. Public forms do without that protection (see tokens).
 
 The pages themselves are sent uncompressed (their style and script are compressed by WhiteNoise):
 a follow-up page carries a secret, the access token, next to text others wrote, which is the
@@ -37,10 +40,10 @@ View = TypeVar("View", bound=Callable[..., HttpResponse])
 
 
 def secure_headers(response: HttpResponse) -> HttpResponse:
+    """The headers every intake page gets, public or staff."""
     add_never_cache_headers(response)
     response["Cache-Control"] = "no-store, no-cache, max-age=0, must-revalidate, private"
     response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
-    response["Referrer-Policy"] = "no-referrer"
     response["X-Frame-Options"] = "DENY"
     response["Cross-Origin-Resource-Policy"] = "same-origin"
     response["Cross-Origin-Opener-Policy"] = "same-origin"
@@ -65,6 +68,7 @@ def public_page(view: View) -> View:
             request.LANGUAGE_CODE = language
             response = view(request, *args, **kwargs)
         response["Content-Language"] = request.LANGUAGE_CODE
+        response["Referrer-Policy"] = "no-referrer"
         return secure_headers(response)
 
     return wrapped  # type: ignore[return-value]

@@ -111,9 +111,7 @@ class FilesRejected(DomainError):
 def prepare_files(uploads: Sequence[Upload]) -> list[sanitise.CleanFile]:
     """Every upload checked and stripped of metadata, or FilesRejected naming each bad file."""
     if len(uploads) > conf.MAX_FILES:
-        raise FilesRejected(
-            [_("You can send at most %(count)d files at a time.") % {"count": conf.MAX_FILES}]
-        )
+        raise FilesRejected([_too_many_files()])
     cleaned: list[sanitise.CleanFile] = []
     reasons: list[str] = []
     for upload in uploads:
@@ -193,7 +191,9 @@ def check_report(data: ReportInput) -> None:
     for name, (value, allowed) in choices.items():
         if value not in allowed:
             errors[name] = _("Choose one of the options.")
-    if data.country and pycountry.countries.get(alpha_2=data.country) is None:
+    if data.country and (
+        not data.country.isupper() or pycountry.countries.get(alpha_2=data.country) is None
+    ):
         errors["country"] = _("Choose a country from the list.")
     if data.incident_date is not None and data.incident_date > timezone.localdate():
         errors["incident_date"] = _("This date is in the future.")
@@ -272,20 +272,30 @@ def _today() -> datetime.date:
     return timezone.localdate()
 
 
-@transaction.atomic
 def submit_report(data: ReportInput, uploads: Sequence[sanitise.CleanFile]) -> Receipt:
     """Store a report and its files; the receipt is returned once and kept only as a hash."""
     check_report(data)
     if len(uploads) > conf.MAX_FILES:
-        raise FilesRejected(
-            [_("You can send at most %(count)d files at a time.") % {"count": conf.MAX_FILES}]
-        )
-    organisation = receiving_organisation()
+        raise FilesRejected([_too_many_files()])
     receipt = receipts.generate()
+    # Hashed before the transaction: on SQLite a transaction holds the database's write lock.
+    receipt_hash = receipts.hash_receipt(receipts.normalise(receipt) or "")
+    with transaction.atomic():
+        return _store_report(data, uploads, receipt, receipt_hash)
+
+
+def _too_many_files() -> str:
+    return _("You can send at most %(count)d files at a time.") % {"count": conf.MAX_FILES}
+
+
+def _store_report(
+    data: ReportInput, uploads: Sequence[sanitise.CleanFile], receipt: str, receipt_hash: str
+) -> Receipt:
+    organisation = receiving_organisation()
     today = _today()
     submission = Submission(
         organisation=organisation,
-        receipt_hash=receipts.hash_receipt(receipts.normalise(receipt) or ""),
+        receipt_hash=receipt_hash,
         received_on=today,
         reporter_active_on=today,
         language=data.language,

@@ -211,6 +211,18 @@ def _page_weight(port: int, language: str) -> dict[str, int]:
     return weights
 
 
+def _server_cpu_seconds(server: subprocess.Popen[bytes]) -> float:
+    """Processor time used so far by the gunicorn workers (Linux /proc; 0 elsewhere)."""
+    children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+    if not children.exists():
+        return 0.0
+    total = 0
+    for pid in children.read_text().split():
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime and stime, in clock ticks
+    return total / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile(values: list[float], fraction: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(fraction * (len(ordered) - 1)))]
@@ -252,6 +264,7 @@ def run() -> Figures:
             unloaded_get.append(time.perf_counter() - started)
             unloaded_post.append(_submit(port, None)[0])
         load_before = os.getloadavg()
+        cpu_before = _server_cpu_seconds(server)
         results: list[tuple[bool, float, int]] = []
         lock = threading.Lock()
 
@@ -270,6 +283,7 @@ def run() -> Figures:
                 pool.submit(one, index)
             duration = time.perf_counter() - started
         load_after = os.getloadavg()
+        cpu_used = _server_cpu_seconds(server) - cpu_before
     finally:
         server.send_signal(signal.SIGTERM)
         server.wait(timeout=60)
@@ -290,6 +304,8 @@ def run() -> Figures:
         "latency_all": _summary([latency for _photo_, latency in succeeded]),
         "latency_text_only": _summary([latency for has, latency in succeeded if not has]),
         "latency_with_photo": _summary([latency for has, latency in succeeded if has]),
+        # The workers' processor time per submission (form and post; the database's is apart).
+        "server_cpu_ms_per_submission": round(cpu_used * 1000 / max(1, len(results)), 1),
         "unloaded_get_report_ms_p50": round(statistics.median(unloaded_get) * 1000, 1),
         "unloaded_submission_ms_p50": round(statistics.median(unloaded_post) * 1000, 1),
         # Other work on the machine competes for the same processors: read the figures with it.

@@ -6,14 +6,14 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 
 from amparo.core import vocabulary
 from amparo.core.models import Term, Thesaurus, User
 from tests.factories import TOTPDeviceFactory
 
-
-_loaded: dict[str, list[dict[str, Any]]] = {}
+_loaded: dict[str, list[tuple[Any, ...]]] = {}
 
 
 @pytest.fixture(autouse=True)
@@ -31,11 +31,24 @@ def vocab(request: pytest.FixtureRequest) -> None:
         return
     if not _loaded:
         vocabulary.load()
-        _loaded["thesauri"] = list(Thesaurus.objects.values())
-        _loaded["terms"] = list(Term.objects.order_by("pk").values())
+        for model in (Thesaurus, Term):
+            columns = [f.attname for f in model._meta.concrete_fields]
+            _loaded[model._meta.db_table] = list(model.objects.order_by("pk").values_list(*columns))
         return
-    Thesaurus.objects.bulk_create(Thesaurus(**row) for row in _loaded["thesauri"])
-    Term.objects.bulk_create((Term(**row) for row in _loaded["terms"]), batch_size=1000)
+    for model in (Thesaurus, Term):
+        _insert(model, _loaded[model._meta.db_table])
+
+
+def _insert(model: type[Thesaurus] | type[Term], rows: list[tuple[Any, ...]]) -> None:
+    """Plain INSERTs: a tenth of the time bulk_create takes to build thousands of instances."""
+    quote = connection.ops.quote_name
+    fields = model._meta.concrete_fields
+    columns = ", ".join(quote(f.column) for f in fields)
+    values = ", ".join(["%s"] * len(fields))
+    with connection.cursor() as cursor:
+        cursor.executemany(
+            f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})", rows
+        )
 
 
 TermGetter = Callable[[str, str], Term]

@@ -11,7 +11,7 @@ from amparo.cases import services
 from amparo.cases.models import DatePrecision, Event
 from amparo.cases.tabular import COLUMNS
 from amparo.core import vocabulary
-from amparo.core.models import Clearance, Organisation, Role, User
+from amparo.core.models import Clearance, Organisation, Role, Term, User
 from tests.factories import OrganisationFactory, member
 
 
@@ -29,7 +29,7 @@ def organisation_of(user: User) -> Organisation:
     return user.memberships.get().organisation
 
 
-def term(thesaurus: str, code: str) -> vocabulary.Term:  # type: ignore[name-defined]
+def term(thesaurus: str, code: str) -> Term:
     return vocabulary.term(thesaurus, code)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import json
 from typing import Any
 
 import pytest
@@ -36,7 +37,7 @@ class Api:
         return self.client.generic(
             method,
             URL + path,
-            __import__("json").dumps(body),
+            json.dumps(body),
             content_type="application/json",
             **self.header,
         )
@@ -67,7 +68,7 @@ EVENT_BODY: dict[str, Any] = {
             "consequences": ["020100000000"],
             "involvements": [
                 {
-                    "perpetrator_type": "24:010100000000".split(":")[1],
+                    "perpetrator_type": "010100000000",
                     "degree_of_involvement": "Directly carried out the act",
                 }
             ],
@@ -298,3 +299,40 @@ def test_a_person_is_changed_through_the_api_by_the_owner_only(client: Client) -
     partner = state_partner()
     services.grant_sharing(owner, event, organisation=organisation_of(partner))
     assert Api(client, partner).send("PUT", f"/persons/{person.pk}", body).status_code == 403
+
+
+def test_an_act_is_added_to_an_event_and_changed(client: Client) -> None:
+    user = documentalist()
+    event = record_event(user)
+    api = Api(client, user)
+    victim = event.acts.get(type_of_act__code="threat_death").victim
+
+    added = api.send(
+        "POST",
+        "/acts",
+        {"event": event.pk, "victim": {"id": victim.pk}, "type_of_act": "surveillance_physical"},
+    )
+
+    assert added.status_code == 201, added.json()
+    act_id = added.json()["id"]
+    assert event.acts.count() == 3 and added.json()["victim"]["full_name"] == "Akinyi Odera"
+    changed = api.send(
+        "PUT",
+        f"/acts/{act_id}",
+        {"victim": {"id": victim.pk}, "type_of_act": "surveillance_digital", "date": "2025-02"},
+    )
+    assert changed.status_code == 200, changed.json()
+    assert changed.json()["type_of_act"]["code"] == "surveillance_digital"
+    assert changed.json()["date_precision"] == "month"
+    # The other acts and their perpetrators are untouched.
+    assert event.acts.count() == 3
+    assert event.acts.get(type_of_act__code="threat_death").involvements.count() == 1
+
+
+def test_a_partner_cannot_add_an_act(client: Client) -> None:
+    owner = documentalist()
+    event = record_event(owner)
+    partner = state_partner()
+    services.grant_sharing(owner, event, organisation=organisation_of(partner))
+    body = {"event": event.pk, "victim": {"full_name": "X"}, "type_of_act": "raid"}
+    assert Api(client, partner).send("POST", "/acts", body).status_code == 403

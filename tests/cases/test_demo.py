@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from pathlib import Path
+from typing import Any
 
 import pytest
 from django.core.management import call_command
@@ -110,7 +111,7 @@ def test_demo_people_are_combinations_of_the_shipped_common_names() -> None:
     assert contacts and all(c.endswith("@example.org") for c in contacts)
 
 
-def test_the_demo_refuses_to_run_outside_demo_mode(settings) -> None:  # type: ignore[no-untyped-def]
+def test_the_demo_refuses_to_run_outside_demo_mode(settings: Any) -> None:
     settings.DEMO = settings.TESTING = False
     with pytest.raises(core_demo.DemoError):
         demo.build_cases(events=1)

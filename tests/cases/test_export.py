@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+from typing import Any
 
 import pytest
 from openpyxl import load_workbook
@@ -23,14 +24,14 @@ from amparo.cases.models import (
     SharingGrant,
     Source,
 )
-from amparo.core.models import AuditEntry, Clearance, Role
+from amparo.core.models import AuditEntry, Clearance, Role, User
 from tests.cases.exchange import documentalist, organisation_of, record_event, term
 from tests.factories import OrganisationFactory, member
 
 pytestmark = pytest.mark.django_db
 
 
-def csv_export(user) -> str:  # type: ignore[no-untyped-def]
+def csv_export(user: User) -> str:
     out = io.StringIO()
     exports.export(user, "csv", out)
     return out.getvalue()
@@ -155,7 +156,7 @@ def test_the_json_export_nests_acts_sources_and_interventions() -> None:
     assert exported["interventions"][0]["type"]["code"] == "010600000000"
 
 
-def huridocs_document(user) -> dict:  # type: ignore[no-untyped-def,type-arg]
+def huridocs_document(user: User) -> dict[str, Any]:
     out = io.StringIO()
     huridocs.export(user, out)
     return json.loads(out.getvalue())

@@ -199,3 +199,19 @@ def test_an_event_above_the_importers_clearance_is_refused_at_its_row() -> None:
 
     assert [(e.row, e.column) for e in result.errors] == [(2, "event_id")]
     assert not Event.objects.exists()
+
+
+def test_a_row_for_a_new_act_adds_it_to_the_event() -> None:
+    user = documentalist()
+    organisation = organisation_of(user)
+    imports.import_file(user, organisation, csv_bytes(ROWS), "cases.csv")
+    more = [*ROWS, {**BASE, "act_id": "3", "act_type": "hacking", "victim_id": "V-1"}]
+
+    result = imports.import_file(user, organisation, csv_bytes(more), "cases.csv")
+
+    assert [o.action for o in result.outcomes] == ["update"]
+    assert sorted(Event.objects.get().acts.values_list("type_of_act__code", flat=True)) == [
+        "hacking",
+        "raid",
+        "threat_death",
+    ]

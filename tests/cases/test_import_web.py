@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
+from pathlib import Path
+from typing import Any
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 
 from amparo.cases.models import Event
-from amparo.core.models import Clearance, Role
+from amparo.core.models import Clearance, Role, User
 from tests.cases.conftest import sign_in
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of
 from tests.cases.test_import import ROWS
@@ -17,7 +21,7 @@ from tests.factories import member
 pytestmark = pytest.mark.django_db
 
 
-def upload(client: Client, user, data: bytes, name: str = "cases.csv"):  # type: ignore[no-untyped-def]
+def upload(client: Client, user: User, data: bytes, name: str = "cases.csv") -> Any:
     return client.post(
         reverse("cases_exchange:import"),
         {
@@ -91,7 +95,7 @@ def test_staff_who_may_not_record_events_cannot_import(client: Client) -> None:
     assert client.get(reverse("cases_exchange:import")).status_code == 403
 
 
-def test_the_uploaded_file_waits_encrypted(client: Client, settings, tmp_path) -> None:  # type: ignore[no-untyped-def]
+def test_the_uploaded_file_waits_encrypted(client: Client, settings: Any, tmp_path: Path) -> None:
     settings.VAR_DIR = tmp_path
     user = documentalist()
     sign_in(client, user)
@@ -99,3 +103,39 @@ def test_the_uploaded_file_waits_encrypted(client: Client, settings, tmp_path) -
     (stashed,) = (tmp_path / "imports").glob("*.upload")
     content = stashed.read_bytes()
     assert b"Akinyi" not in content and content.startswith(b"amp1:")
+
+
+def test_a_huridocs_document_is_imported_from_the_web(client: Client) -> None:
+    user = documentalist()
+    sign_in(client, user)
+    document = {
+        "format": "huridocs-esf",
+        "event": [{"event_record_number": "OEV-1", "event_title": "Arrest of a lawyer"}],
+        "person": [{"person_record_number": "P-1", "person_name": "Tendai Moyo"}],
+        "act": [
+            {
+                "act_record_number": "A-1",
+                "event": "OEV-1",
+                "victim": "P-1",
+                "type_of_act": "02010302000004",
+            }
+        ],
+    }
+    preview = client.post(
+        reverse("cases_exchange:import"),
+        {
+            "organisation": organisation_of(user).pk,
+            "kind": "huridocs",
+            "file": SimpleUploadedFile("oev.json", json.dumps(document).encode()),
+        },
+    )
+    assert preview.context["result"].ok, preview.context["result"].errors
+    client.post(
+        reverse("cases_exchange:import_confirm"),
+        {
+            "token": preview.context["token"],
+            "kind": "huridocs",
+            "organisation": organisation_of(user).pk,
+        },
+    )
+    assert Event.objects.get().external_id == "OEV-1"

@@ -14,6 +14,7 @@ from playwright.sync_api import expect
 
 from amparo.core import vocabulary
 from amparo.core.models import Clearance, Organisation, Role
+from amparo.intake.forms import forget_vocabularies
 from amparo.intake.models import Submission
 from tests.e2e.test_login import current_code, submit_login
 from tests.factories import TOTPDeviceFactory, member
@@ -97,6 +98,7 @@ def test_a_report_sent_without_javascript_is_answered_and_the_answer_read_with_t
 
 def _channel(settings: pytest.FixtureRequest) -> Organisation:
     vocabulary.load()
+    forget_vocabularies()
     settings.AMPARO_INTAKE_ORGANISATION = "E2E-NHRI"  # type: ignore[attr-defined]
     return Organisation.objects.create(
         name="E2E Commission", short_code="E2E-NHRI", kind=Organisation.Kind.NHRI, country="KE"

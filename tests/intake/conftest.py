@@ -9,9 +9,11 @@ import pytest
 from django.core.cache import cache
 from django.test import Client
 
-from amparo.core import vocabulary
-from amparo.core.models import Clearance, Organisation, Role, Thesaurus, User
-from tests.cases.conftest import _vocabularies_committed, sign_in  # noqa: F401
+from amparo.core.models import Clearance, Organisation, Role, User
+from amparo.intake.forms import forget_vocabularies
+
+# The shipped vocabularies for every database test, as the cases tests load them.
+from tests.cases.conftest import sign_in, vocab  # noqa: F401
 from tests.factories import MembershipFactory, OrganisationFactory, UserFactory
 
 # Generous limits, so that only the tests about limits meet them.
@@ -31,23 +33,12 @@ HIGH_LIMITS = {
 
 
 @pytest.fixture(autouse=True)
-def vocab(request: pytest.FixtureRequest) -> None:
-    """The shipped vocabularies for every test that uses the database, loaded once per session
-    as in tests/cases/conftest.py; tests without the database do not start one for them."""
-    if request.node.get_closest_marker("django_db") is None:
-        return
-    request.getfixturevalue("_vocabularies_committed")
-    request.getfixturevalue("db")
-    if not Thesaurus.objects.filter(code="hrd_violations").exists():
-        vocabulary.load()
-
-
-@pytest.fixture(autouse=True)
 def _intake_settings(settings: pytest.FixtureRequest) -> Iterator[None]:
     settings.AMPARO_INTAKE_ORGANISATION = "NHRI-T"  # type: ignore[attr-defined]
     settings.AMPARO_INTAKE_NHRI_REPRISALS_TO = "SEC-T"  # type: ignore[attr-defined]
     settings.AMPARO_INTAKE_RATE_LIMITS = dict(HIGH_LIMITS)  # type: ignore[attr-defined]
     cache.clear()
+    forget_vocabularies()
     yield
     cache.clear()
 

@@ -475,3 +475,36 @@ def test_the_proof_of_report_downloads_as_text_and_forged_proofs_are_refused(
     forged = {**fields, "submitted_at": "2020-01-01T00:00:00+00:00"}
     assert client.post(reverse("intake:proof"), forged).status_code == 400
     assert not response.cookies
+
+
+@pytest.mark.parametrize(
+    "changes,field",
+    [
+        ({"country": "ke"}, "country"),
+        ({"danger": "perhaps"}, "danger"),
+        ({"language": "de"}, "language"),
+        ({"contact_method": "email", "contact_details": " "}, "contact_details"),
+        ({"incident_date_precision": "day"}, "incident_date"),
+        ({"acts": ["not_an_act"]}, "acts"),
+        ({"what_happened": "x" * (conf.MAX_TEXT_CHARS + 1)}, "what_happened"),
+        ({"victim_name": "a\x00b"}, "victim_name"),
+    ],
+)
+def test_the_service_checks_a_report_whoever_calls_it(
+    receiving: Organisation, changes: dict[str, Any], field: str
+) -> None:
+    from django.core.exceptions import ValidationError
+
+    from amparo.intake import services
+
+    answers: dict[str, Any] = {
+        "what_happened": "Threats at the market.",
+        "danger": "no",
+        "target": "me",
+        "language": "en",
+        **changes,
+    }
+    with pytest.raises(ValidationError) as raised:
+        services.submit_report(services.ReportInput(**answers), [])
+    assert field in raised.value.message_dict
+    assert not Submission.objects.exists()

@@ -384,3 +384,12 @@ def test_a_file_upload_for_staff_is_never_stored_in_clear(receiving: Organisatio
     Image.new("RGB", (4, 4)).save(image, "PNG")
     (clean,) = services.prepare_files([services.Upload("a.png", image.getvalue())])
     assert clean.media_type == "image/png"
+
+
+def test_staff_pages_keep_a_referrer_policy_that_lets_their_forms_pass_csrf_checks(
+    staff_client: Client, receiving: Organisation
+) -> None:
+    submission, _receipt = intake_report()
+    response = staff_client.get(detail(submission))
+    assert response["Referrer-Policy"] == "same-origin"
+    assert 'content="same-origin"' in response.content.decode()
