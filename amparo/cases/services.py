@@ -492,7 +492,6 @@ def _write_acts(
             act = existing.get(data.id)
             if act is None:
                 raise ValidationError({key: _("This act does not belong to the event.")})
-            kept.add(act.pk)
         else:
             act = Act(event=event)
         act.victim = persons.save(data.victim, f"{key}.victim")
@@ -515,6 +514,7 @@ def _write_acts(
         _clean(act, f"{key}.", exclude=["event"])
         validate_terms(data.consequences, Vocab.CONSEQUENCE, f"{key}.consequences")
         act.save()
+        kept.add(act.pk)
         act.consequences.set(data.consequences)
         _write_involvements(act, data.involvements, persons, key)
     if replace:

@@ -41,7 +41,7 @@ class SessionGenerationMiddleware:
 
 
 class RequireTwoFactorMiddleware:
-    """A signed-in user whose roles need two-factor sees nothing but the 2FA pages until verified."""
+    """A signed-in user whose roles need two-factor sees only the 2FA pages until verified."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response

@@ -2,41 +2,41 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
-from django.db import connection
+from django.db import connection, transaction
 from django.test import Client
 
 from amparo.core import vocabulary
 from amparo.core.models import Term, Thesaurus, User
 from tests.factories import TOTPDeviceFactory
 
-_loaded: dict[str, list[tuple[Any, ...]]] = {}
+VOCABULARY_MODELS = (Thesaurus, Term)
+_rows: dict[str, list[tuple[Any, ...]]] = {}
 
 
-@pytest.fixture(autouse=True)
-def vocab(request: pytest.FixtureRequest) -> None:
-    """Every database test here sees the shipped vocabularies, inside its own transaction (so
-    nothing leaks into other apps' tests). The files are read and validated once per process;
-    later tests insert the same rows in bulk, which is much faster. A module that needs no term
-    says so with `NEEDS_VOCABULARIES = False`."""
-    if "django_db" not in {mark.name for mark in request.node.iter_markers()}:
-        return
-    if not getattr(request.module, "NEEDS_VOCABULARIES", True):
-        return
-    request.getfixturevalue("db")
-    if Thesaurus.objects.filter(code="hrd_violations").exists():
-        return
-    if not _loaded:
-        vocabulary.load()
-        for model in (Thesaurus, Term):
-            columns = [f.attname for f in model._meta.concrete_fields]
-            _loaded[model._meta.db_table] = list(model.objects.order_by("pk").values_list(*columns))
-        return
-    for model in (Thesaurus, Term):
-        _insert(model, _loaded[model._meta.db_table])
+class _RollBack(Exception):
+    pass
+
+
+def _vocabulary_rows() -> dict[str, list[tuple[Any, ...]]]:
+    """The rows `vocabulary.load` writes, read and validated once per process. The load itself
+    is rolled back, with the audit entry it records."""
+    if not _rows:
+        try:
+            with transaction.atomic():
+                vocabulary.load()
+                for model in VOCABULARY_MODELS:
+                    columns = [f.attname for f in model._meta.concrete_fields]
+                    _rows[model._meta.db_table] = list(
+                        model.objects.order_by("pk").values_list(*columns)
+                    )
+                raise _RollBack
+        except _RollBack:
+            pass
+    return _rows
 
 
 def _insert(model: type[Thesaurus] | type[Term], rows: list[tuple[Any, ...]]) -> None:
@@ -49,6 +49,44 @@ def _insert(model: type[Thesaurus] | type[Term], rows: list[tuple[Any, ...]]) ->
         cursor.executemany(
             f"INSERT INTO {quote(model._meta.db_table)} ({columns}) VALUES ({values})", rows
         )
+
+
+def _insert_vocabularies() -> None:
+    for model in VOCABULARY_MODELS:
+        _insert(model, _vocabulary_rows()[model._meta.db_table])
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _module_vocabularies(
+    request: pytest.FixtureRequest, django_db_setup: None, django_db_blocker: Any
+) -> Iterator[None]:
+    """The vocabularies, committed while the tests of one module run and deleted after them,
+    so that other apps' tests in the same process start from an empty vocabulary. (Inserting
+    them in every test instead bloats PostgreSQL's table with thousands of dead rows a test.)
+    A module that needs no term says so with `NEEDS_VOCABULARIES = False`."""
+    if not getattr(request.module, "NEEDS_VOCABULARIES", True):
+        yield
+        return
+    with django_db_blocker.unblock(), transaction.atomic():
+        if not Thesaurus.objects.exists():
+            _insert_vocabularies()
+    yield
+    with django_db_blocker.unblock(), transaction.atomic(), connection.cursor() as cursor:
+        for model in reversed(VOCABULARY_MODELS):
+            cursor.execute(f"DELETE FROM {connection.ops.quote_name(model._meta.db_table)}")
+
+
+@pytest.fixture(autouse=True)
+def vocab(request: pytest.FixtureRequest) -> None:
+    """A transactional test (live server, threads) empties the database when it ends; the
+    tests after it in the module then insert the vocabularies in their own transaction."""
+    if "django_db" not in {mark.name for mark in request.node.iter_markers()}:
+        return
+    if not getattr(request.module, "NEEDS_VOCABULARIES", True):
+        return
+    request.getfixturevalue("db")
+    if not Thesaurus.objects.exists():
+        _insert_vocabularies()
 
 
 TermGetter = Callable[[str, str], Term]

@@ -167,30 +167,6 @@ def test_an_imported_reference_code_is_kept_and_never_given_again(
     assert "reference_code" in error.value.message_dict
 
 
-@pytest.mark.postgres
-@pytest.mark.django_db(transaction=True)
-def test_concurrent_recordings_never_share_a_reference_code(nhri, documentalist, term) -> None:
-    data = event_input(term)
-    codes: list[str] = []
-    errors: list[BaseException] = []
-
-    def record() -> None:
-        try:
-            codes.append(services.create_event(documentalist, nhri, data).reference_code)
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=record) for _ in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    assert not errors
-    assert sorted(int(code[-4:]) for code in codes) == list(range(1, 9))
-
-
 @pytest.mark.django_db
 def test_invalid_input_writes_nothing_and_says_where_the_problem_is(
     nhri, documentalist, term
@@ -486,3 +462,28 @@ def test_a_person_named_in_passing_gets_the_recorders_clearance_at_most(nhri, te
     )
     assert source.source_person is not None
     assert source.source_person.confidentiality == Clearance.RESTRICTED
+
+
+# Last in the module: a transactional test empties the database when it ends.
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_recordings_never_share_a_reference_code(nhri, documentalist, term) -> None:
+    data = event_input(term)
+    codes: list[str] = []
+    errors: list[BaseException] = []
+
+    def record() -> None:
+        try:
+            codes.append(services.create_event(documentalist, nhri, data).reference_code)
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=record) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not errors
+    assert sorted(int(code[-4:]) for code in codes) == list(range(1, 9))

@@ -8,7 +8,7 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from amparo.core import demo
+from amparo.core import demo, vocabulary
 from amparo.core.models import AuditEntry, Clearance, Membership, Organisation, Role, User
 
 pytestmark = pytest.mark.django_db
@@ -60,10 +60,15 @@ def test_adduser_names_an_unknown_organisation() -> None:
         run("adduser", "admin", "--organisation", "NOPE", "--role", "administrator")
 
 
-def test_the_demo_is_idempotent_and_every_account_is_enrolled() -> None:
-    first = run("demo")
+@pytest.fixture
+def vocabularies() -> None:
+    vocabulary.load()
+
+
+def test_the_demo_is_idempotent_and_every_account_is_enrolled(vocabularies: None) -> None:
+    first = run("demo", "--events", "5")
     assert demo.DEMO_PASSWORD in first
-    run("demo")
+    run("demo", "--events", "5")
     assert User.objects.count() == len(demo.ACCOUNTS)
     assert Organisation.objects.count() == len(demo.ORGANISATIONS)
     assert set(Membership.objects.values_list("role", flat=True)) == set(Role.values)
@@ -72,8 +77,8 @@ def test_the_demo_is_idempotent_and_every_account_is_enrolled() -> None:
 
 
 @override_settings(DEMO=True)
-def test_demo_totp_prints_a_code_that_logs_in(client: object) -> None:
-    run("demo")
+def test_demo_totp_prints_a_code_that_logs_in(client: object, vocabularies: None) -> None:
+    run("demo", "--events", "5")
     code = run("demo-totp", "nhri.admin").strip()
     response = client.post(  # type: ignore[attr-defined]
         "/accounts/login/",

@@ -7,9 +7,11 @@ The default runs keep the suite fast; the `slow` ones throw thousands of inputs 
 from __future__ import annotations
 
 import io
+import os
 from typing import Any
 
 import pytest
+from django.http.multipartparser import MultiPartParser
 from django.test import Client
 from django.urls import reverse
 from hypothesis import HealthCheck, given, settings
@@ -92,13 +94,16 @@ SAMPLES = [
     b"\x00\x01binary",
     b"",
 ]
+# Django's parser drops a file part whose name is nothing once cleaned (no printable character,
+# ".", "..") before any upload handler sees it, as it drops an empty file input: such a file is
+# absent from the request, not half-saved. The names here are ones Django keeps.
 FILES = st.lists(
     st.tuples(
         st.text(
             st.characters(min_codepoint=32, max_codepoint=0x2FFF, exclude_characters='"\\'),
             min_size=1,
             max_size=40,
-        ),
+        ).filter(lambda name: MultiPartParser.sanitize_file_name(None, os.path.basename(name))),  # type: ignore[arg-type]
         st.one_of(st.sampled_from(SAMPLES), st.binary(max_size=3000)),
     ),
     max_size=3,
