@@ -265,13 +265,19 @@ CONNECTIONS = {
     "ngo": "040400000000",
     "lawyer": "040100000000",
 }
-INTERVENTIONS = {
-    "010600000000": 35,  # request to others for assistance (urgent appeal)
-    "020100000000": 25,  # demand for investigation
-    "010200000000": 15,  # legal aid
-    "010400000000": 10,  # publicity about the victim
-    "010500000000": 10,  # confidential contacts
-    "010300000000": 5,  # medical aid
+INTERVENTIONS = {  # codes of our intervention_types list
+    "urgent_appeal": 20,
+    "protective_measures": 15,
+    "demand_investigation": 12,
+    "un_special_procedure": 10,
+    "legal_support": 10,
+    "public_statement": 8,
+    "precautionary_measures": 5,
+    "nhri_inquiry": 5,
+    "trial_observation": 5,
+    "temporary_relocation": 4,
+    "digital_security": 3,
+    "un_reprisals": 3,
 }
 INTERVENTION_STATUS = [
     "010000000000",
@@ -409,7 +415,7 @@ class Terms:
         wanted["42"] |= set(RELIABILITY)
         wanted["16"] |= set(MATERIALS)
         wanted["19"] |= set(CONNECTIONS.values())
-        wanted["20"] |= set(INTERVENTIONS)
+        wanted["intervention_types"] |= set(INTERVENTIONS)
         wanted["45"] |= set(INTERVENTION_STATUS)
         wanted["22"] |= {"010000000000"}
         wanted["43"] |= {"010000000000", "020000000000", "030000000000"}
@@ -1028,7 +1034,9 @@ class Generator:
                         intervening_organisation=owner
                         if rng.random() < 0.7
                         else self.cast.mechanism,
-                        intervention_type=self.terms[("20", weighted(rng, INTERVENTIONS))],
+                        intervention_type=self.terms[
+                            ("intervention_types", weighted(rng, INTERVENTIONS))
+                        ],
                         date=min(
                             ANCHOR,
                             (event.start_date or ANCHOR)

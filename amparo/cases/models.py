@@ -58,7 +58,7 @@ class Vocab:
     SOURCE_CONNECTION = (huridocs("19"),)
     SOURCE_MATERIAL = (huridocs("16"),)
     LANGUAGE = (huridocs("14"),)
-    INTERVENTION_TYPE = (huridocs("20"),)
+    INTERVENTION_TYPE = ("intervention_types", huridocs("20"))
     INTERVENTION_STATUS = (huridocs("45"),)
     CHAIN_TYPE = (huridocs("22"),)
     MONITORING_STATUS = (huridocs("43"),)
