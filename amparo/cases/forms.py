@@ -7,7 +7,6 @@ import datetime
 from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, cast
 
-import pycountry
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
@@ -15,6 +14,7 @@ from django.forms.utils import flatatt
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString, mark_safe
+from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -36,6 +36,7 @@ from amparo.cases.services import (
     PersonInput,
     SourceInput,
 )
+from amparo.core import countries
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.services import DomainError
 
@@ -117,8 +118,9 @@ def term_label(term: Term, several_lists: bool) -> str:
 
 
 def country_choices() -> list[tuple[str, str]]:
-    countries = sorted(pycountry.countries, key=lambda c: c.name)
-    return [("", "—"), *((c.alpha_2, f"{c.name} ({c.alpha_2})") for c in countries)]
+    """Countries named in the active language (evaluated per form, so per request)."""
+    named = countries.country_choices(get_language() or "en")
+    return [("", "—"), *((code, f"{name} ({code})") for code, name in named)]
 
 
 def clearance_choices(highest: int) -> list[tuple[int, StrOrPromise]]:

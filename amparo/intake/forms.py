@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import datetime
-import gettext
 import time
-from functools import cache
 from typing import Any
 
-import pycountry
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
@@ -21,6 +18,7 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from amparo.core.countries import country_choices
 from amparo.core.models import Organisation, Term, User
 from amparo.intake import conf, services
 from amparo.intake.models import (
@@ -105,21 +103,6 @@ class Select(forms.Select):
             flatatt(final),
             mark_safe(options),  # noqa: S308 - every value above is escaped
         )
-
-
-@cache
-def _country_translation(language: str) -> gettext.NullTranslations:
-    return gettext.translation(
-        "iso3166-1", pycountry.LOCALES_DIR, languages=[language], fallback=True
-    )
-
-
-@cache
-def country_choices(language: str) -> tuple[tuple[str, str], ...]:
-    """Every country, named and sorted in `language`."""
-    translate = _country_translation(language).gettext
-    named = [(country.alpha_2, translate(country.name)) for country in pycountry.countries]
-    return tuple(sorted(named, key=lambda item: item[1].casefold()))
 
 
 # Every form shows the same two lists, which change only when an operator reloads the

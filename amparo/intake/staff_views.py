@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from amparo.core.countries import country_choices
 from amparo.core.models import Organisation, User
 from amparo.core.permissions import requires
 from amparo.core.services import DomainError
@@ -28,7 +29,6 @@ from amparo.intake.forms import (
     OpenCaseForm,
     StaffMessageForm,
     StatusForm,
-    country_choices,
 )
 from amparo.intake.http import staff_page
 from amparo.intake.models import Attachment, Danger, Status, Submission

@@ -85,9 +85,14 @@ class Command(BaseCommand):
         if not thesauri:
             self.stdout.write(_("No vocabulary is loaded; run `amparo vocab load`."))
             return
-        self.stdout.write(
-            f"{_('code'):<18} {_('slug'):<36} {_('terms'):>6} {_('inactive'):>8}  {_('name')}"
+        code, slug, terms, inactive, name = (
+            _("code"),
+            _("slug"),
+            _("terms"),
+            _("inactive"),
+            _("name"),
         )
+        self.stdout.write(f"{code:<18} {slug:<36} {terms:>6} {inactive:>8}  {name}")
         for item in thesauri:
             self.stdout.write(
                 f"{item.thesaurus.code:<18} {item.thesaurus.slug:<36} {item.active_terms:>6} "
