@@ -820,6 +820,24 @@ class PersonUpdate(Schema):
     external_id: str | None = None
 
 
+class PersonCreate(PersonIn):
+    organisation: str = Field(description="Short code of the owning organisation.")
+
+
+@router.post("/persons", response={201: PersonOut, **ERRORS}, summary="Record a person")
+def create_person(request: HttpRequest, body: PersonCreate) -> Status[dict[str, Any]]:
+    """A person outside any event, e.g. a defender to follow before anything has happened."""
+    user = caller(request)
+    if body.id is not None:
+        raise ValidationError({"id": _("Leave this out: a new person gets a new id.")})
+    organisation = Organisation.objects.filter(short_code=body.organisation).first()
+    if organisation is None:
+        raise ValidationError({"organisation": _("No such organisation.")})
+    data = _Inputs(user, organisation).person(body, "person")
+    person = services.create_person(user, organisation, data)
+    return Status(201, get_person(request, person.pk))
+
+
 @router.put(
     "/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="Change a person"
 )

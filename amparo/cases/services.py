@@ -884,6 +884,37 @@ def update_person(actor: User, person: Person, data: PersonInput) -> Person:
     return person
 
 
+@transaction.atomic
+def create_person(actor: User, organisation: Organisation, data: PersonInput) -> Person:
+    """Record a person outside any event (e.g. a defender under protection before anything has
+    happened), for staff who may record events in `organisation`. The person's confidentiality
+    may not exceed the actor's clearance there. Raises PermissionDenied, DomainError or
+    ValidationError (keys prefixed "person.")."""
+    clearance = access.Viewer.of(actor).clearance_for(organisation.pk, access.CREATE)
+    if clearance is None:
+        raise PermissionDenied(_("You may not record persons for this organisation."))
+    if not organisation.is_active:
+        raise DomainError(_("This organisation is no longer active."))
+    if data.person is not None:
+        raise DomainError(_("This person is already recorded."))
+    if data.confidentiality is not None and data.confidentiality > clearance:
+        raise ValidationError({"person.confidentiality": _("This is above your own clearance.")})
+    writer = _PersonWriter(actor, organisation, access.PersonPresenter(actor))
+    person = writer.save(data, "person")
+    # Which identifying fields were filled in, never their (decrypted) values.
+    audit.record(
+        actor,
+        "person.create",
+        person,
+        changes={
+            "kind": person.kind,
+            "confidentiality": person.confidentiality,
+            "identifying_fields": [name for name in IDENTITY_FIELDS if getattr(person, name)],
+        },
+    )
+    return person
+
+
 # --- Sources, interventions, chain links, comments -------------------------------------------
 
 

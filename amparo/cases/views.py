@@ -43,6 +43,7 @@ from amparo.cases.models import (
 from amparo.core.models import User
 from amparo.core.permissions import requires
 from amparo.core.services import DomainError
+from amparo.intake import access as intake_access
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -321,6 +322,10 @@ def _render_detail(
         "discussion_visible": discussion,
         "comments": event.comments.select_related("author") if discussion else [],
         "comment_form": comment_form or CommentForm() if access.COMMENT in actions else None,
+        # Only the reports the user handles: a report says who asked for protection and how.
+        "intake_reports": list(
+            intake_access.visible_submissions(user).filter(event=event).order_by("received_on")
+        ),
     }
     return render(request, "cases/event_detail.html", context, status=status)
 

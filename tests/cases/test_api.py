@@ -7,13 +7,14 @@ import json
 from typing import Any
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from amparo.api import tokens
 from amparo.api.models import ApiToken
 from amparo.cases import services
-from amparo.cases.models import Event, RecipientKind
+from amparo.cases.models import Event, Person, RecipientKind
 from amparo.core.models import AuditEntry, Clearance, Organisation, Role, User
 from tests.cases.exchange import documentalist, organisation_of, record_event
 from tests.factories import OrganisationFactory, member
@@ -336,3 +337,81 @@ def test_a_partner_cannot_add_an_act(client: Client) -> None:
     services.grant_sharing(owner, event, organisation=organisation_of(partner))
     body = {"event": event.pk, "victim": {"full_name": "X"}, "type_of_act": "raid"}
     assert Api(client, partner).send("POST", "/acts", body).status_code == 403
+
+
+PERSON_BODY: dict[str, Any] = {
+    "full_name": "Wanjiru Kamau",
+    "contact": "+254 700 000 042",
+    "sex": "woman",
+    "defender_types": ["environmental"],
+    "country": "ke",
+    "confidentiality": "restricted",
+}
+
+
+def test_a_documentalist_records_a_person_through_the_api(client: Client) -> None:
+    user = documentalist()
+    body = {**PERSON_BODY, "organisation": organisation_of(user).short_code}
+
+    response = Api(client, user).send("POST", "/persons", body)
+
+    assert response.status_code == 201, response.json()
+    shown = response.json()
+    assert (shown["full_name"], shown["country"]) == ("Wanjiru Kamau", "KE")
+    assert [t["code"] for t in shown["defender_types"]] == ["environmental"]
+    person = Person.objects.get(pk=shown["id"])
+    assert person.organisation == organisation_of(user)
+    assert person.confidentiality == Clearance.RESTRICTED
+    entry = AuditEntry.objects.get(action="person.create", object_id=str(person.pk))
+    assert "Wanjiru" not in json.dumps(entry.changes) and "700" not in json.dumps(entry.changes)
+
+
+def test_a_new_persons_identifying_fields_are_encrypted_in_the_database(client: Client) -> None:
+    user = documentalist()
+    body = {**PERSON_BODY, "organisation": organisation_of(user).short_code}
+    pk = Api(client, user).send("POST", "/persons", body).json()["id"]
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT full_name, contact FROM {Person._meta.db_table} WHERE id = %s", [pk]
+        )
+        raw = cursor.fetchone()
+
+    assert raw is not None
+    assert all(value and "Wanjiru" not in value and "700" not in value for value in raw)
+
+
+@pytest.mark.parametrize("role", [Role.ANALYST, None])
+def test_an_analyst_or_a_partner_may_not_record_a_person(client: Client, role: str | None) -> None:
+    owner = documentalist()
+    organisation = organisation_of(owner)
+    caller = (
+        state_partner()
+        if role is None
+        else member(role=role, clearance=Clearance.CONFIDENTIAL, organisation=organisation)
+    )
+    body = {**PERSON_BODY, "organisation": organisation.short_code}
+
+    response = Api(client, caller).send("POST", "/persons", body)
+
+    assert response.status_code == 403
+    assert response.json()["detail"]
+    assert not Person.objects.filter(organisation=organisation).exists()
+
+
+def test_mistakes_in_a_new_person_get_a_422_naming_the_field(client: Client) -> None:
+    user = documentalist(clearance=Clearance.RESTRICTED)
+    api = Api(client, user)
+    organisation = organisation_of(user).short_code
+
+    too_secret = {**PERSON_BODY, "organisation": organisation, "confidentiality": "confidential"}
+    response = api.send("POST", "/persons", too_secret)
+    assert response.status_code == 422
+    assert response.json()["detail"] == {
+        "person.confidentiality": ["This is above your own clearance."]
+    }
+    wrong_term = {**PERSON_BODY, "organisation": organisation, "sex": "tea party"}
+    assert "person.sex" in api.send("POST", "/persons", wrong_term).json()["detail"]
+    unknown = {**PERSON_BODY, "organisation": "NOWHERE"}
+    assert "organisation" in api.send("POST", "/persons", unknown).json()["detail"]
+    assert not Person.objects.exists()

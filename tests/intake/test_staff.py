@@ -393,3 +393,18 @@ def test_staff_pages_keep_a_referrer_policy_that_lets_their_forms_pass_csrf_chec
     response = staff_client.get(detail(submission))
     assert response["Referrer-Policy"] == "same-origin"
     assert 'content="same-origin"' in response.content.decode()
+
+
+def test_the_case_page_links_to_the_report_it_was_opened_from_for_its_handlers_only(
+    client: Client, documentalist: User, receiving: Organisation
+) -> None:
+    submission, _ = intake_report()
+    event = services.open_case(documentalist, submission, receiving)
+    page = reverse("cases:event_detail", args=[event.pk])
+    link = f'href="{detail(submission)}"'
+
+    assert link in sign_in(client, documentalist).get(page).content.decode()
+    analyst = handler(receiving, role=Role.ANALYST, clearance=Clearance.STRICTLY_CONFIDENTIAL)
+    response = sign_in(Client(), analyst).get(page)
+    assert response.status_code == 200
+    assert link not in response.content.decode()
