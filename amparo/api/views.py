@@ -12,21 +12,14 @@ from django.views.decorators.http import require_POST
 from amparo.api import tokens
 from amparo.api.forms import TokenForm
 from amparo.api.models import ApiToken
-from amparo.core.models import User
-from amparo.core.permissions import signed_in
+from amparo.core.permissions import signed_in, signed_in_user
 from amparo.core.services import DomainError
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 @signed_in
 @never_cache
 def token_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = TokenForm(request.POST or None)
     secret = None
     if request.method == "POST" and form.is_valid():
@@ -54,7 +47,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def token_revoke(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     token = get_object_or_404(ApiToken, pk=pk, user=user)
     try:
         tokens.revoke_token(user, token)

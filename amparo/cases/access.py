@@ -32,6 +32,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amparo.cases.models import (
+    IDENTIFYING_FIELDS,
     Act,
     ConsentRecord,
     Event,
@@ -393,9 +394,6 @@ def pseudonym(person: Person) -> str:
     if person.defender_types.all():
         return _("Defender %(code)s") % {"code": code}
     return _("Person %(code)s") % {"code": code}
-
-
-IDENTIFYING_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
 
 
 def _term(term: Term | None) -> dict[str, str] | None:

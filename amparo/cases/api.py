@@ -24,7 +24,7 @@ from ninja import Field, Query, Router, Schema, Status
 
 from amparo.api.auth import caller
 from amparo.cases import access, queries, services
-from amparo.cases.models import Act, Event, Involvement, Person, Vocab
+from amparo.cases.models import IDENTIFYING_FIELDS, Act, Event, Person, Vocab
 from amparo.core.fields import blind_index
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.vocabulary import TermLookupError, TermResolver
@@ -285,33 +285,8 @@ def _event(event: Event, internal: bool) -> dict[str, Any]:
     }
 
 
-_PERSONS = Person.objects.select_related("sex__thesaurus", "age_group__thesaurus").prefetch_related(
-    "defender_types__thesaurus"
-)
-_TERM_RELATIONS = (
-    "type_of_act__thesaurus",
-    "method__thesaurus",
-    "targeted_activity__thesaurus",
-)
-
-
-def _with_act_relations(acts: QuerySet[Act]) -> QuerySet[Act]:
-    return acts.select_related(*_TERM_RELATIONS).prefetch_related(
-        "consequences__thesaurus",
-        Prefetch("victim", queryset=_PERSONS),
-        Prefetch(
-            "involvements",
-            queryset=Involvement.objects.select_related(
-                "perpetrator_type__thesaurus", "degree_of_involvement__thesaurus"
-            )
-            .prefetch_related(Prefetch("perpetrator", queryset=_PERSONS))
-            .order_by("pk"),
-        ),
-    )
-
-
 def _acts_prefetch() -> Prefetch[Any]:
-    return Prefetch("acts", queryset=_with_act_relations(Act.objects.all()))
+    return Prefetch("acts", queryset=queries.with_act_relations(Act.objects.all()))
 
 
 def _persons_in(acts: list[Act]) -> list[Person]:
@@ -485,7 +460,7 @@ class _Inputs:
                 raise ValidationError({f"{key}.id": _("No such person, or not visible to you.")})
             result = services.PersonInput.existing(existing)
             self.persons[data.id] = result
-        for name in ("kind", "country", "region", "external_id", *services.IDENTITY_FIELDS):
+        for name in ("kind", "country", "region", "external_id", *IDENTIFYING_FIELDS):
             if name in given:
                 setattr(result, name, getattr(data, name))
         if "sex" in given:
@@ -626,7 +601,7 @@ def _acts_answer(user: User, viewer: access.Viewer, acts: list[Act]) -> list[dic
 
 
 def _act_queryset(acts: QuerySet[Act]) -> QuerySet[Act]:
-    return _with_act_relations(acts.select_related("event__organisation"))
+    return queries.with_act_relations(acts.select_related("event__organisation"))
 
 
 @router.get("/acts", response={200: ActPage, **ERRORS}, summary="List acts")
@@ -846,7 +821,7 @@ def update_person(request: HttpRequest, person_id: int, body: PersonUpdate) -> d
     viewer = access.Viewer.of(user)
     person = get_object_or_404(access.visible_persons(user, viewer), pk=person_id)
     data = services.PersonInput.existing(person)
-    for name in services.IDENTITY_FIELDS:
+    for name in IDENTIFYING_FIELDS:
         setattr(data, name, getattr(body, name))
     if body.kind is not None:
         data.kind = body.kind

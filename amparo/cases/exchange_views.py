@@ -28,7 +28,7 @@ from django.views.decorators.http import require_POST
 from amparo.cases import access, exports, huridocs, imports, tabular
 from amparo.core import crypto
 from amparo.core.models import Organisation, User
-from amparo.core.permissions import requires
+from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 
 MAX_UPLOAD_BYTES = 20 * 1024 * 1024
@@ -37,12 +37,6 @@ KINDS = {
     "table": gettext_lazy("Table (CSV or XLSX, one row per act)"),
     "huridocs": gettext_lazy("HURIDOCS exchange document (JSON)"),
 }
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
 
 
 # --- the uploaded file between preview and confirmation -----------------------------------
@@ -128,7 +122,7 @@ def _run(
 @requires("cases.record")
 @never_cache
 def import_upload(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = ImportForm(user, request.POST or None, request.FILES or None)
     if not form.fields["organisation"].queryset.exists():  # type: ignore[attr-defined]
         raise PermissionDenied
@@ -160,7 +154,7 @@ def import_upload(request: HttpRequest) -> HttpResponse:
 @requires("cases.record")
 @require_POST
 def import_confirm(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     token = request.POST.get("token", "")
     kind = request.POST.get("kind", "table")
     organisation = (
@@ -215,7 +209,7 @@ EXPORT_FORMATS = {
 @never_cache
 def export(request: HttpRequest) -> HttpResponseBase:
     """The export page; with `format`, the download itself."""
-    user = _user(request)
+    user = signed_in_user(request)
     organisations = Organisation.objects.filter(
         pk__in=access.exportable_events(user).values("organisation_id")
     )

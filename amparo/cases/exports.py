@@ -8,7 +8,6 @@ relations prefetched, so the number of queries grows with the number of batches 
 
 from __future__ import annotations
 
-import datetime
 import json
 from collections.abc import Iterable, Iterator
 from typing import IO, Any
@@ -16,16 +15,17 @@ from typing import IO, Any
 from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
-from amparo.cases import access, tabular
+from amparo.cases import access, queries, tabular
 from amparo.cases.models import (
+    IDENTIFYING_FIELDS,
     Act,
     ChainLink,
-    DatePrecision,
     Event,
     Intervention,
     Involvement,
     Person,
     Source,
+    partial_date_iso,
 )
 from amparo.core import audit
 from amparo.core.models import Clearance, Term, User
@@ -33,17 +33,6 @@ from amparo.core.models import Clearance, Term, User
 BATCH = 500
 FORMATS = ("csv", "xlsx", "json")
 JSON_FORMAT = "amparo-cases/1"
-
-
-def partial_date(value: datetime.date | None, precision: str) -> str:
-    """2024, 2024-03 or 2024-03-05 as far as the date is known; empty when unknown."""
-    if value is None or precision == DatePrecision.UNKNOWN:
-        return ""
-    if precision == DatePrecision.YEAR:
-        return f"{value.year:04d}"
-    if precision == DatePrecision.MONTH:
-        return f"{value.year:04d}-{value.month:02d}"
-    return value.isoformat()
 
 
 def clearance_name(level: int) -> str:
@@ -70,25 +59,11 @@ def _text(value: object) -> str:
 
 def export_queryset(events: QuerySet[Event]) -> QuerySet[Event]:
     """`events` with everything an export reads, fetched per batch in a fixed number of queries."""
-    persons = Person.objects.select_related("sex", "age_group").prefetch_related("defender_types")
     return events.select_related("organisation", "monitoring_status").prefetch_related(
         Prefetch(
             "acts",
-            queryset=Act.objects.select_related("type_of_act", "method", "targeted_activity")
-            .prefetch_related(
-                "consequences",
-                Prefetch("victim", queryset=persons),
-                Prefetch(
-                    "involvements",
-                    queryset=Involvement.objects.select_related(
-                        "perpetrator_type", "degree_of_involvement"
-                    )
-                    .prefetch_related(Prefetch("perpetrator", queryset=persons))
-                    .order_by("pk"),
-                ),
-            )
             # In the order they were recorded, which an import keeps: rows map to acts by position.
-            .order_by("pk"),
+            queryset=queries.with_act_relations(Act.objects.order_by("pk")),
         )
     )
 
@@ -120,7 +95,7 @@ def _person_columns(
         f"{prefix}_confidentiality": clearance_name(person.confidentiality),
     }
     if identified:
-        for name in ("other_names", "contact", "id_numbers", "address", "notes"):
+        for name in IDENTIFYING_FIELDS[1:]:  # full_name has the column "name"
             row[f"{prefix}_{name}"] = getattr(person, name)
     return row
 
@@ -131,8 +106,8 @@ def _event_columns(event: Event, internal: bool) -> dict[str, str]:
         "event_reference": event.reference_code,
         "event_title": event.title,
         "event_description": event.description,
-        "event_start_date": partial_date(event.start_date, event.start_precision),
-        "event_end_date": partial_date(event.end_date, event.end_precision),
+        "event_start_date": partial_date_iso(event.start_date, event.start_precision),
+        "event_end_date": partial_date_iso(event.end_date, event.end_precision),
         "event_country": event.country,
         "event_region": event.region,
         "event_locality": event.locality,
@@ -151,7 +126,7 @@ def _act_columns(act: Act, index: int, internal: bool) -> dict[str, str]:
         "act_id": str(index + 1),
         "act_type": _code(act.type_of_act),
         "act_method": _code(act.method),
-        "act_date": partial_date(act.date, act.date_precision),
+        "act_date": partial_date_iso(act.date, act.date_precision),
         "act_consequences": _codes(act.consequences.all()),
         "act_targeted_activity": _code(act.targeted_activity),
         "act_country": act.country,
@@ -245,8 +220,8 @@ def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str,
         "organisation": event.organisation.short_code,
         "title": event.title,
         "description": event.description,
-        "start_date": partial_date(event.start_date, event.start_precision),
-        "end_date": partial_date(event.end_date, event.end_precision),
+        "start_date": partial_date_iso(event.start_date, event.start_precision),
+        "end_date": partial_date_iso(event.end_date, event.end_precision),
         "country": event.country,
         "region": event.region,
         "locality": event.locality,
@@ -261,7 +236,7 @@ def event_document(event: Event, presenter: access.PersonPresenter) -> dict[str,
             {
                 "type_of_act": _term(act.type_of_act),
                 "method": _term(act.method),
-                "date": partial_date(act.date, act.date_precision),
+                "date": partial_date_iso(act.date, act.date_precision),
                 "consequences": [_term(t) for t in act.consequences.all()],
                 "targeted_activity": _term(act.targeted_activity),
                 "country": act.country,

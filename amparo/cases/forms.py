@@ -20,6 +20,7 @@ from django_stubs_ext import StrOrPromise
 
 from amparo.cases import access
 from amparo.cases.models import (
+    IDENTIFYING_FIELDS,
     Act,
     DatePrecision,
     Event,
@@ -232,9 +233,6 @@ class EventForm(_EventModelForm):
         }
 
 
-IDENTITY_FORM_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
-
-
 class VictimForm(_PersonModelForm):
     """One victim: an individual or an organisation. Identity fields are left out when the
     editor may not see who an existing person is; they are then kept unchanged."""
@@ -269,7 +267,7 @@ class VictimForm(_PersonModelForm):
             "address",
             "notes",
         )
-        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in IDENTITY_FORM_FIELDS} | {
+        widgets = {name: forms.Textarea(attrs={"rows": 2}) for name in IDENTIFYING_FIELDS} | {
             "full_name": forms.TextInput(attrs={"autocomplete": "off"})
         }
 
@@ -290,7 +288,7 @@ class VictimForm(_PersonModelForm):
             field.initial = min(Clearance.CONFIDENTIAL, highest_clearance)
         else:
             # Above the editor's clearance: who it is and how secret it is stay as they are.
-            for name in (*IDENTITY_FORM_FIELDS, "confidentiality"):
+            for name in (*IDENTIFYING_FIELDS, "confidentiality"):
                 del self.fields[name]
 
     def _post_clean(self) -> None:
@@ -306,7 +304,7 @@ class VictimForm(_PersonModelForm):
         data = self.cleaned_data
         identity: dict[str, Any] = {
             name: (data.get(name) or "") if self.identity_visible else None
-            for name in IDENTITY_FORM_FIELDS
+            for name in IDENTIFYING_FIELDS
         }
         return PersonInput(
             kind=data.get("kind") or Person.Kind.INDIVIDUAL,
@@ -636,7 +634,7 @@ class GuidedEventForms:
             "region": person.region,
             "confidentiality": person.confidentiality,
         }
-        for name in IDENTITY_FORM_FIELDS:
+        for name in IDENTIFYING_FIELDS:
             row[name] = getattr(person, name)
         return row
 

@@ -31,6 +31,7 @@ from django.utils.translation import gettext as _
 
 from amparo.cases import access, exports, services, tabular
 from amparo.cases.models import (
+    IDENTIFYING_FIELDS,
     CoordinatePrecision,
     DatePrecision,
     Event,
@@ -98,10 +99,9 @@ class PersonSpec:
     confidentiality: int | None = None
 
 
-IDENTITY = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
 PERSON_VALUES = (
     "kind",
-    *IDENTITY,
+    *IDENTIFYING_FIELDS,
     "sex",
     "age_group",
     "defender_types",
@@ -526,7 +526,7 @@ class Parser:
         )
         if identified:
             spec.full_name = self._value(row, values, col("name"), str)
-            for suffix in ("other_names", "contact", "id_numbers", "address", "notes"):
+            for suffix in IDENTIFYING_FIELDS[1:]:  # full_name has the column "name"
                 setattr(spec, suffix, self._value(row, values, col(suffix), str))
         known = persons.get(spec.key)
         if known is None:
@@ -757,7 +757,7 @@ class _Writer:
             data = services.PersonInput.existing(person)
         else:
             data = services.PersonInput(external_id=spec.external_id)
-            for name in IDENTITY:
+            for name in IDENTIFYING_FIELDS:
                 setattr(data, name, "")
         for name in PERSON_VALUES:
             value = getattr(spec, name)

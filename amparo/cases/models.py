@@ -126,14 +126,20 @@ def check_partial_date(value: datetime.date | None, precision: str, field: str) 
         raise ValidationError({field: _("This date is in the future.")})
 
 
-def format_partial_date(value: datetime.date | None, precision: str) -> str:
+def partial_date_iso(value: datetime.date | None, precision: str) -> str:
+    """2024, 2024-03 or 2024-03-05 as far as the date is known; empty when unknown."""
     if value is None or precision == DatePrecision.UNKNOWN:
-        return str(_("date unknown"))
+        return ""
     if precision == DatePrecision.YEAR:
         return f"{value.year:04d}"
     if precision == DatePrecision.MONTH:
         return f"{value.year:04d}-{value.month:02d}"
     return value.isoformat()
+
+
+def format_partial_date(value: datetime.date | None, precision: str) -> str:
+    """The date as far as it is known, for people to read."""
+    return partial_date_iso(value, precision) or str(_("date unknown"))
 
 
 def validate_region(country: str, region: str, field: str = "region") -> None:
@@ -218,6 +224,11 @@ def region_field() -> models.CharField[str, str]:
 
 
 # --- People -----------------------------------------------------------------------------------
+
+
+# What identifies a person: encrypted at rest, and shown outside the owning organisation only
+# where a live consent covers the viewer (cases/access.py). Everything else is statistical.
+IDENTIFYING_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
 
 
 class Person(models.Model):

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from amparo.cases import access
 from amparo.cases.models import (
+    IDENTIFYING_FIELDS,
     Act,
     ChainLink,
     Comment,
@@ -390,7 +391,6 @@ def _lock(event: Event) -> Event:
 
 # --- Writing persons and acts -------------------------------------------------------------------
 
-IDENTITY_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
 PERSON_FIELDS = ("kind", "sex", "age_group", "country", "region", "confidentiality", "external_id")
 
 
@@ -413,7 +413,7 @@ class _PersonWriter:
         person = data.person
         if person is None:
             person = Person(organisation=self.organisation, created_by=self.actor)
-            for name in IDENTITY_FIELDS:
+            for name in IDENTIFYING_FIELDS:
                 setattr(person, name, (getattr(data, name) or "").strip())
         else:
             if person.organisation_id != self.organisation.pk:
@@ -421,11 +421,11 @@ class _PersonWriter:
             changes_identity = any(
                 getattr(data, name) is not None
                 and getattr(data, name).strip() != getattr(person, name)
-                for name in IDENTITY_FIELDS
+                for name in IDENTIFYING_FIELDS
             )
             if changes_identity and not self.presenter.identity_visible(person):
                 raise PermissionDenied(_("You may not change who this person is."))
-            for name in IDENTITY_FIELDS:
+            for name in IDENTIFYING_FIELDS:
                 if getattr(data, name) is not None:
                     setattr(person, name, getattr(data, name).strip())
         previous_confidentiality = person.confidentiality if person.pk else None
@@ -465,7 +465,7 @@ class _PersonWriter:
         """The same existing person reached through a second input: it must say the same."""
         differs = any(
             getattr(data, name) is not None and getattr(data, name).strip() != getattr(person, name)
-            for name in IDENTITY_FIELDS
+            for name in IDENTIFYING_FIELDS
         ) or any(
             getattr(data, name) != getattr(person, name)
             for name in PERSON_FIELDS
@@ -688,6 +688,19 @@ def update_event(
     return event
 
 
+def _move(actor: User, event: Event, *, action: str, to: Event.Status, stamp: str) -> Event:
+    """One step of draft → submitted → verified → closed: who and when in `<stamp>_by/_at`,
+    a version and an audit entry. The caller has locked the event and checked the rule."""
+    before = snapshot(event)
+    event.status = to
+    setattr(event, f"{stamp}_by", actor)
+    setattr(event, f"{stamp}_at", timezone.now())
+    event.save(update_fields=["status", f"{stamp}_by", f"{stamp}_at", "updated_at"])
+    _new_version(actor, event, action, before)
+    audit.record(actor, f"event.{action}", event)
+    return event
+
+
 @transaction.atomic
 def submit_event(actor: User, event: Event) -> Event:
     event = _lock(event)
@@ -696,14 +709,7 @@ def submit_event(actor: User, event: Event) -> Event:
         raise DomainError(_("Only a draft can be submitted."))
     if not event.acts.exists():
         raise DomainError(_("Record at least one act before submitting the event."))
-    before = snapshot(event)
-    event.status = Event.Status.SUBMITTED
-    event.submitted_by = actor
-    event.submitted_at = timezone.now()
-    event.save(update_fields=["status", "submitted_by", "submitted_at", "updated_at"])
-    _new_version(actor, event, "submit", before)
-    audit.record(actor, "event.submit", event)
-    return event
+    return _move(actor, event, action="submit", to=Event.Status.SUBMITTED, stamp="submitted")
 
 
 @transaction.atomic
@@ -714,14 +720,7 @@ def verify_event(actor: User, event: Event) -> Event:
         raise DomainError(_("Only a submitted event can be verified."))
     if event.submitted_by_id == actor.pk:
         raise DomainError(_("A second person must verify an event: you submitted this one."))
-    before = snapshot(event)
-    event.status = Event.Status.VERIFIED
-    event.verified_by = actor
-    event.verified_at = timezone.now()
-    event.save(update_fields=["status", "verified_by", "verified_at", "updated_at"])
-    _new_version(actor, event, "verify", before)
-    audit.record(actor, "event.verify", event)
-    return event
+    return _move(actor, event, action="verify", to=Event.Status.VERIFIED, stamp="verified")
 
 
 @transaction.atomic
@@ -730,14 +729,7 @@ def close_event(actor: User, event: Event) -> Event:
     access.require(actor, access.CLOSE, event)
     if event.status != Event.Status.VERIFIED:
         raise DomainError(_("Only a verified event can be closed."))
-    before = snapshot(event)
-    event.status = Event.Status.CLOSED
-    event.closed_by = actor
-    event.closed_at = timezone.now()
-    event.save(update_fields=["status", "closed_by", "closed_at", "updated_at"])
-    _new_version(actor, event, "close", before)
-    audit.record(actor, "event.close", event)
-    return event
+    return _move(actor, event, action="close", to=Event.Status.CLOSED, stamp="closed")
 
 
 # --- Restoring a version ----------------------------------------------------------------------
@@ -909,7 +901,7 @@ def create_person(actor: User, organisation: Organisation, data: PersonInput) ->
         changes={
             "kind": person.kind,
             "confidentiality": person.confidentiality,
-            "identifying_fields": [name for name in IDENTITY_FIELDS if getattr(person, name)],
+            "identifying_fields": [name for name in IDENTIFYING_FIELDS if getattr(person, name)],
         },
     )
     return person

@@ -41,18 +41,12 @@ from amparo.cases.models import (
     Source,
 )
 from amparo.core.models import User
-from amparo.core.permissions import requires
+from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 from amparo.intake import access as intake_access
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)  # every view here is behind permissions.requires
-    return user
 
 
 def _error_text(error: ValidationError | DomainError | PermissionDenied) -> str:
@@ -74,7 +68,7 @@ def _page_size(request: HttpRequest) -> int:
 
 @requires("cases.view")
 def event_list(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     names_allowed = access.can_search_names(user, viewer)
     form = EventFilterForm(request.GET or None, names_allowed=names_allowed)
@@ -119,7 +113,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
 
 @requires("cases.record")
 def event_create(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     organisations = access.organisations_for_new_events(user)
     allowed = viewer.organisations_allowing(access.CREATE)
@@ -154,7 +148,7 @@ def event_create(request: HttpRequest) -> HttpResponse:
 
 @requires("cases.record")
 def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     access.require(user, access.EDIT, event, viewer)
@@ -190,7 +184,7 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) -> dict[str, Any]:
     """Everything the detail and print pages show, as this user may see it."""
-    user = _user(request)
+    user = signed_in_user(request)
     actions = access.actions_on(user, event, viewer)
     presenter = access.PersonPresenter(user, viewer)
     acts = list(
@@ -275,7 +269,7 @@ def _render_detail(
     comment_form: CommentForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     context = _event_context(request, event, viewer)
     actions = context["actions"]
     consent_forms = consent_forms or {}
@@ -355,7 +349,7 @@ def _persons_of(event: Event) -> dict[int, Person]:
 
 @requires("cases.view")
 def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     return _render_detail(request, event, viewer)
@@ -363,7 +357,7 @@ def event_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("cases.view")
 def event_print(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     return render(request, "cases/event_print.html", _event_context(request, event, viewer))
@@ -375,7 +369,7 @@ def event_print(request: HttpRequest, pk: int) -> HttpResponse:
 def _transition(
     request: HttpRequest, pk: int, step: Callable[[User, Event], Event], done: str
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     event = access.get_visible_event(user, pk)
     try:
         step(user, event)
@@ -409,7 +403,7 @@ def event_close(request: HttpRequest, pk: int) -> HttpResponse:
 
 @requires("cases.view")
 def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     if not access.can_view_history(user, event, viewer):
@@ -433,7 +427,7 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @requires("cases.view")
 @require_POST
 def version_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     event = access.get_visible_event(user, pk)
     version = get_object_or_404(EventVersion, event=event, number=number)
     try:
@@ -451,7 +445,7 @@ def version_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
 @requires("cases.view")
 @require_POST
 def sharing_grant(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     access.require(user, access.SHARE, event, viewer)
@@ -478,7 +472,7 @@ def sharing_grant(request: HttpRequest, pk: int) -> HttpResponse:
 @requires("cases.view")
 @require_POST
 def sharing_revoke(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     event = access.get_visible_event(user, pk)
     grant = get_object_or_404(SharingGrant, pk=grant_pk, event=event)
     try:
@@ -493,7 +487,7 @@ def sharing_revoke(request: HttpRequest, pk: int, grant_pk: int) -> HttpResponse
 @requires("cases.view")
 @require_POST
 def consent_give(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     person = _persons_of(event).get(person_pk)
@@ -521,7 +515,7 @@ def consent_give(request: HttpRequest, pk: int, person_pk: int) -> HttpResponse:
 @requires("cases.view")
 @require_POST
 def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     event = access.get_visible_event(user, pk)
     consent = get_object_or_404(
         ConsentRecord, pk=consent_pk, person_id__in=list(_persons_of(event))
@@ -538,7 +532,7 @@ def consent_withdraw(request: HttpRequest, pk: int, consent_pk: int) -> HttpResp
 @requires("cases.view")
 @require_POST
 def comment_add(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     access.require(user, access.COMMENT, event, viewer)
@@ -560,7 +554,7 @@ def _item_page(
     save: Callable[[User, Event, Any], object],
     title: str,
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
     access.require(user, access.EDIT, event, viewer)
@@ -623,7 +617,7 @@ def _remove(
     item_pk: int,
     model: type[Source] | type[Intervention] | type[ChainLink],
 ) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     event = access.get_visible_event(user, pk)
     lookup = {"from_event": event} if model is ChainLink else {"event": event}
     item = model._default_manager.filter(pk=item_pk, **lookup).first()

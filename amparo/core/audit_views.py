@@ -16,8 +16,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core import access, audit
-from amparo.core.models import AuditEntry, User
-from amparo.core.permissions import requires, signed_in
+from amparo.core.models import AuditEntry
+from amparo.core.permissions import requires, signed_in, signed_in_user
 
 PAGE_SIZE = 50
 
@@ -73,12 +73,6 @@ class Row:
     trail_url: str | None
 
 
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
-
-
 def _trail_url(entry: AuditEntry) -> str | None:
     """Link to a record's trail only where the link can lead somewhere."""
     if not entry.object_id or not audit.is_registered(entry.object_type):
@@ -110,7 +104,7 @@ def _page(
 
 @requires("audit.view_organisation_log")
 def audit_log(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     form = AuditFilterForm(request.GET)
     entries = access.visible_audit_entries(user)
     entries = form.apply(entries) if form.is_valid() else entries.none()
@@ -125,7 +119,7 @@ def audit_log(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def object_audit_trail(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    if not audit.can_view_trail(_user(request), object_type, object_id):
+    if not audit.can_view_trail(signed_in_user(request), object_type, object_id):
         raise Http404
     page, rows = _page(request, audit.trail(object_type, object_id))
     return render(

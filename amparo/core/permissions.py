@@ -19,10 +19,19 @@ from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 
+from amparo.core.models import User
+
 View = TypeVar("View", bound=Callable[..., Any])
 
 PUBLIC = "public"
 SIGNED_IN = "signed_in"
+
+
+def signed_in_user(request: HttpRequest) -> User:
+    """The user of a request that a `signed_in` or `requires` view lets through."""
+    user = request.user
+    assert isinstance(user, User), "only for views declared signed_in or requires(rule)"
+    return user
 
 
 def public(view: View) -> View:

@@ -23,13 +23,7 @@ from django_otp import match_token
 from amparo.core import access, services
 from amparo.core.forms import AddMemberForm, LoginForm, TokenForm
 from amparo.core.models import Membership, User
-from amparo.core.permissions import public, requires, signed_in
-
-
-def _user(request: HttpRequest) -> User:
-    user = request.user
-    assert isinstance(user, User)
-    return user
+from amparo.core.permissions import public, requires, signed_in, signed_in_user
 
 
 def _safe_next(request: HttpRequest, fallback: str = "core:home") -> str:
@@ -41,7 +35,7 @@ def _safe_next(request: HttpRequest, fallback: str = "core:home") -> str:
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     return render(
         request,
         "core/home.html",
@@ -82,7 +76,7 @@ def logout_view(request: HttpRequest) -> HttpResponse:
 @signed_in
 @require_POST
 def logout_everywhere(request: HttpRequest) -> HttpResponse:
-    services.logout_everywhere(_user(request))
+    services.logout_everywhere(signed_in_user(request))
     logout(request)
     messages.success(request, _("Every session of your account, on every device, has ended."))
     return redirect("core:login")
@@ -92,7 +86,7 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 @never_cache
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second step for a session that signed in with a password only and now needs a code."""
-    user = _user(request)
+    user = signed_in_user(request)
     if access.two_factor_verified(user):
         return redirect(_safe_next(request))
     form = TokenForm(request.POST if request.method == "POST" else None)
@@ -115,7 +109,7 @@ def _qr_svg(uri: str) -> str:
 @signed_in
 @never_cache
 def otp_enrol(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if services.has_confirmed_device(user) and not access.two_factor_verified(user):
         # Replacing an authenticator needs the current one (or a backup code) first.
         return redirect("core:otp_verify")
@@ -149,7 +143,7 @@ def _base32(key: bytes) -> str:
 @signed_in
 @never_cache
 def backup_codes(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     if request.method == "POST":
         if not access.two_factor_verified(user):
             raise PermissionDenied
@@ -164,7 +158,7 @@ def backup_codes(request: HttpRequest) -> HttpResponse:
 
 @signed_in
 def account(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     return render(
         request,
         "core/account.html",
@@ -179,13 +173,13 @@ def account(request: HttpRequest) -> HttpResponse:
 
 @requires("organisation.manage_members")
 def organisation_list(request: HttpRequest) -> HttpResponse:
-    organisations = access.administered_organisations(_user(request))
+    organisations = access.administered_organisations(signed_in_user(request))
     return render(request, "core/organisation_list.html", {"organisations": organisations})
 
 
 @requires("organisation.manage_members")
 def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     organisation = get_object_or_404(access.administered_organisations(user), pk=pk)
     form = AddMemberForm(request.POST if request.POST.get("action") == "add" else None)
     if request.method == "POST":

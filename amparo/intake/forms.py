@@ -18,13 +18,13 @@ from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
 
+from amparo.cases.models import DatePrecision
 from amparo.core.countries import country_choices
 from amparo.core.models import Organisation, Term, User
 from amparo.intake import conf, services
 from amparo.intake.models import (
     ContactMethod,
     Danger,
-    DatePrecision,
     Disposition,
     Status,
     Submission,

@@ -15,6 +15,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from amparo.cases.models import DatePrecision
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
 from amparo.core.models import Organisation, User
 
@@ -54,13 +55,6 @@ class ContactMethod(models.TextChoices):
     PHONE = "phone", _("By phone")
     MESSAGING = "messaging", _("Through a messaging app")
     OTHER = "other", _("Another way")
-
-
-class DatePrecision(models.TextChoices):
-    DAY = "day", _("Exact day")
-    MONTH = "month", _("Month only")
-    YEAR = "year", _("Year only")
-    UNKNOWN = "unknown", _("Unknown")
 
 
 class Submission(models.Model):

@@ -28,8 +28,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, override
 
 from amparo.cases import services as cases_services
-from amparo.cases.models import DatePrecision as CaseDatePrecision
-from amparo.cases.models import Event, Person, RecipientKind
+from amparo.cases.models import DatePrecision, Event, Person, RecipientKind, partial_date_iso
 from amparo.core import audit
 from amparo.core.models import Organisation, Term, User
 from amparo.core.services import DomainError
@@ -39,7 +38,6 @@ from amparo.intake.models import (
     AttachmentBlob,
     ContactMethod,
     Danger,
-    DatePrecision,
     Disposition,
     Message,
     Note,
@@ -258,16 +256,6 @@ class Receipt:
     files: int
 
 
-def _partial_date_text(value: datetime.date | None, precision: str) -> str:
-    if value is None or precision == DatePrecision.UNKNOWN:
-        return ""
-    if precision == DatePrecision.YEAR:
-        return f"{value.year:04d}"
-    if precision == DatePrecision.MONTH:
-        return f"{value.year:04d}-{value.month:02d}"
-    return value.isoformat()
-
-
 def _today() -> datetime.date:
     return timezone.localdate()
 
@@ -302,7 +290,7 @@ def _store_report(
         danger=data.danger,
         target=data.target,
         what_happened=data.what_happened.strip(),
-        incident_date=_partial_date_text(data.incident_date, data.incident_date_precision),
+        incident_date=partial_date_iso(data.incident_date, data.incident_date_precision),
         incident_date_precision=data.incident_date_precision,
         country=data.country,
         region=data.region.strip(),
@@ -814,7 +802,7 @@ def contact_text(submission: Submission) -> str:
 def _event_date(submission: Submission) -> tuple[datetime.date | None, str]:
     text, precision = submission.incident_date, submission.incident_date_precision
     if not text or precision == DatePrecision.UNKNOWN:
-        return None, CaseDatePrecision.UNKNOWN
+        return None, DatePrecision.UNKNOWN
     parts = [int(part) for part in text.split("-")]
     while len(parts) < 3:
         parts.append(1)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from amparo.core.countries import country_choices
 from amparo.core.models import Organisation, User
-from amparo.core.permissions import requires
+from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 from amparo.intake import access, services
 from amparo.intake.forms import (
@@ -45,15 +45,10 @@ FILTERS = {
 }
 
 
-def _user(request: HttpRequest) -> User:
-    assert isinstance(request.user, User)
-    return request.user
-
-
 def _submission(request: HttpRequest, pk: Any) -> Submission:
     """The submission if the user handles it; 404 otherwise, so existence stays a secret."""
     return get_object_or_404(
-        access.visible_submissions(_user(request)).select_related(
+        access.visible_submissions(signed_in_user(request)).select_related(
             "organisation", "assigned_to", "event", "duplicate_of"
         ),
         pk=pk,
@@ -64,7 +59,7 @@ def _submission(request: HttpRequest, pk: Any) -> Submission:
 @require_GET
 @staff_page
 def inbox(request: HttpRequest) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     shown = request.GET.get("show", "open")
     if shown not in FILTERS:
         shown = "open"
@@ -94,7 +89,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
 @require_GET
 @staff_page
 def detail(request: HttpRequest, pk: Any) -> HttpResponse:
-    user = _user(request)
+    user = signed_in_user(request)
     submission = _submission(request, pk)
     services.open_submission(user, submission)
     return render(request, "intake/detail.html", _detail_context(user, submission))
@@ -154,7 +149,7 @@ def _action(view: Action) -> Callable[..., HttpResponse]:
     @staff_page
     @wraps(view)
     def wrapped(request: HttpRequest, pk: Any) -> HttpResponse:
-        user = _user(request)
+        user = signed_in_user(request)
         submission = _submission(request, pk)
         try:
             response = view(request, user, submission)
@@ -210,34 +205,43 @@ def mark(request: HttpRequest, user: User, submission: Submission) -> HttpRespon
     return None
 
 
-@_action
-def reply(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
-    form = StaffMessageForm(request.POST, prefix="reply")
+def _message(
+    request: HttpRequest,
+    user: User,
+    submission: Submission,
+    kind: str,
+    save: Callable[[User, Submission, str], object],
+    done: str,
+) -> HttpResponse | None:
+    """A reply to the reporter or an internal note: one text box each on the detail page."""
+    form = StaffMessageForm(request.POST, prefix=kind)
     if not form.is_valid():
         return render(
             request,
             "intake/detail.html",
-            _detail_context(user, submission, reply_form=form),
+            _detail_context(user, submission, **{f"{kind}_form": form}),
             status=400,
         )
-    services.staff_reply(user, submission, form.cleaned_data["body"])
-    messages.success(request, _("Your message will be shown to the reporter on their page."))
+    save(user, submission, form.cleaned_data["body"])
+    messages.success(request, done)
     return None
+
+
+@_action
+def reply(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
+    return _message(
+        request,
+        user,
+        submission,
+        "reply",
+        services.staff_reply,
+        _("Your message will be shown to the reporter on their page."),
+    )
 
 
 @_action
 def add_note(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
-    form = StaffMessageForm(request.POST, prefix="note")
-    if not form.is_valid():
-        return render(
-            request,
-            "intake/detail.html",
-            _detail_context(user, submission, note_form=form),
-            status=400,
-        )
-    services.add_note(user, submission, form.cleaned_data["body"])
-    messages.success(request, _("Note added."))
-    return None
+    return _message(request, user, submission, "note", services.add_note, _("Note added."))
 
 
 @_action
@@ -274,7 +278,7 @@ def download(request: HttpRequest, pk: Any, file_pk: Any) -> HttpResponse:
     if attachment is None:
         raise Http404
     try:
-        data = services.read_attachment(_user(request), attachment)
+        data = services.read_attachment(signed_in_user(request), attachment)
     except DomainError as error:
         messages.error(request, str(error))
         return redirect("intake:detail", pk=submission.pk)
