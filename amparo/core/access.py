@@ -6,7 +6,6 @@ question. Roles that can see restricted data must use two-factor authentication.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -41,11 +40,6 @@ def has_rule(user: User, rule: str) -> bool:
     if user.is_superuser:
         return True
     return active_memberships(user).filter(role__in=RULES[rule]).exists()
-
-
-def require_rule(user: User, rule: str) -> None:
-    if not has_rule(user, rule):
-        raise PermissionDenied
 
 
 def two_factor_verified(user: User) -> bool:
