@@ -10,10 +10,7 @@ from typing import TYPE_CHECKING, Any, cast
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
-from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
-from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
@@ -40,6 +37,7 @@ from amparo.cases.services import (
 from amparo.core import countries
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.services import DomainError
+from amparo.core.widgets import PlainSelect
 
 if TYPE_CHECKING:
     _TermChoiceField = forms.ModelChoiceField[Term]
@@ -64,31 +62,6 @@ def terms_of(codes: tuple[str, ...]) -> QuerySet[Term]:
         .select_related("thesaurus")
         .order_by(F("thesaurus__source").asc(), "thesaurus__code", "position", "code")
     )
-
-
-class PlainSelect(forms.Select):
-    """A <select> whose options are written in Python. Through the template engine, the few
-    hundred options of the country and type-of-act lists took most of a page's time."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: Any = None,
-    ) -> SafeString:
-        final = self.build_attrs(self.attrs, attrs)
-        final["name"] = name
-        selected = set(self.format_value(value))
-        options = format_html_join(
-            "",
-            '<option value="{}"{}>{}</option>',
-            (
-                (str(key), mark_safe(" selected") if str(key) in selected else "", label)
-                for key, label in self.choices
-            ),
-        )
-        return format_html("<select{}>{}</select>", flatatt(final), options)
 
 
 class TermChoiceField(_TermChoiceField):

@@ -9,11 +9,10 @@ from typing import Any
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import QuerySet
-from django.forms.utils import flatatt
 from django.forms.widgets import ChoiceWidget
 from django.utils import timezone
 from django.utils.dates import MONTHS
-from django.utils.html import escape, format_html
+from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import get_language, gettext_lazy
 from django.utils.translation import gettext as _
@@ -21,6 +20,7 @@ from django.utils.translation import gettext as _
 from amparo.cases.models import DatePrecision
 from amparo.core.countries import country_choices
 from amparo.core.models import Organisation, Term, User
+from amparo.core.widgets import PlainSelect
 from amparo.intake import conf, services
 from amparo.intake.models import (
     ContactMethod,
@@ -78,31 +78,6 @@ class Checkboxes(_Choices, forms.CheckboxSelectMultiple):
 
 class Radios(_Choices, forms.RadioSelect):
     pass
-
-
-class Select(forms.Select):
-    """A select rendered in Python (see _Choices), for the 250 countries."""
-
-    def render(
-        self,
-        name: str,
-        value: Any,
-        attrs: dict[str, Any] | None = None,
-        renderer: Any = None,
-    ) -> SafeString:
-        chosen = {str(item) for item in self.format_value(value)}
-        options = "".join(
-            f'<option value="{escape(key)}"{" selected" if str(key) in chosen else ""}>'
-            f"{escape(label)}</option>"
-            for key, label in self.choices
-        )
-        final = self.build_attrs(self.attrs, attrs)
-        return format_html(
-            '<select name="{}"{}>{}</select>',
-            name,
-            flatatt(final),
-            mark_safe(options),  # noqa: S308 - every value above is escaped
-        )
 
 
 # Every form shows the same two lists, which change only when an operator reloads the
@@ -182,7 +157,11 @@ class ReportForm(forms.Form):
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
     when_month = forms.TypedChoiceField(
-        label=gettext_lazy("Month"), required=False, coerce=int, empty_value=None, widget=Select
+        label=gettext_lazy("Month"),
+        required=False,
+        coerce=int,
+        empty_value=None,
+        widget=PlainSelect,
     )
     when_day = forms.IntegerField(
         label=gettext_lazy("Day"),
@@ -191,7 +170,7 @@ class ReportForm(forms.Form):
         max_value=31,
         widget=forms.NumberInput(attrs={"inputmode": "numeric"}),
     )
-    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False, widget=Select)
+    country = forms.ChoiceField(label=gettext_lazy("Country"), required=False, widget=PlainSelect)
     region = forms.CharField(
         label=gettext_lazy("Region, town or place"),
         required=False,
