@@ -2,7 +2,7 @@
 
 Reads go through `access.visible_events` / `visible_persons` and the consent presenter, writes
 through `services`, exactly as the web pages do; the same filters as the event list
-(`queries.filter_events`). Lists use cursor pagination: pass the `next_cursor` of one page as
+(`queries.event_conditions`). Lists use cursor pagination: pass the `next_cursor` of one page as
 `cursor` to get the next; a cursor stays valid while records are added.
 """
 
@@ -376,22 +376,15 @@ def _filters(query: EventQuery) -> queries.EventFilters:
     )
 
 
-def _filtered_events(user: User, viewer: access.Viewer, query: EventQuery) -> QuerySet[Event]:
-    events = queries.filter_events(
-        access.visible_events(user, viewer), _filters(query), user, viewer
-    )
-    if query.organisation:
-        events = events.filter(organisation__short_code=query.organisation)
-    return events
-
-
 @router.get("/events", response={200: EventPage, **ERRORS}, summary="List events")
 def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
     user = caller(request)
     viewer = access.Viewer.of(user)
-    events = _filtered_events(user, viewer, query).select_related(
-        "organisation", "monitoring_status__thesaurus"
-    )
+    conditions = queries.event_conditions(_filters(query), user, viewer)
+    if query.organisation:
+        conditions &= Q(organisation__short_code=query.organisation)
+    events = queries.listed_events(user, viewer, conditions, reach=query.limit + 1)
+    events = events.select_related("organisation", "monitoring_status__thesaurus")
     items, next_cursor = _page(events, query.cursor, query.limit)
     internal = _internal_ids(user, viewer, items)
     return {"items": [_event(e, e.pk in internal) for e in items], "next_cursor": next_cursor}

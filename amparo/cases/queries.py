@@ -1,7 +1,7 @@
 """Searching and filtering events: the same filters for the list page, exports and the API.
 
 Every filter narrows a queryset that `access.visible_events` produced; filters over acts and
-persons use `pk__in` subqueries, so no row is repeated and no DISTINCT is needed.
+persons use EXISTS subqueries, so no row is repeated and no DISTINCT is needed.
 """
 
 from __future__ import annotations
@@ -10,11 +10,17 @@ import datetime
 from collections import defaultdict
 from dataclasses import dataclass
 
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db import connection
+from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db.models.expressions import RawSQL
 
 from amparo.cases import access
 from amparo.cases.models import Act, Event, Involvement, Person
 from amparo.core.models import Term, User
+
+# The text index matches substrings of at least three characters; shorter words are compared
+# row by row.
+TRIGRAM = 3
 
 
 @dataclass(frozen=True)
@@ -46,51 +52,63 @@ def term_and_descendants(term: Term) -> list[int]:
 
 
 def text_search(q: str) -> Q:
-    """Every word must appear in the title, description, locality or reference code.
-    Encrypted fields cannot be searched; names are found with the exact-name search."""
+    """Every word must appear in the title, description, locality or reference code, in any
+    case. Encrypted fields cannot be searched; names are found with the exact-name search.
+
+    On SQLite, words of three characters or more are looked up in the trigram text index
+    (migration 0004); PostgreSQL's trigram indexes serve the ILIKE itself."""
     condition = Q()
+    indexed: list[str] = []
     for word in q.split():
+        if connection.vendor == "sqlite" and len(word) >= TRIGRAM:
+            indexed.append('"' + word.replace('"', '""') + '"')
+            continue
         condition &= (
             Q(title__icontains=word)
             | Q(description__icontains=word)
             | Q(locality__icontains=word)
             | Q(reference_code__icontains=word)
         )
+    if indexed:
+        match = RawSQL(
+            "SELECT rowid FROM cases_event_text WHERE cases_event_text MATCH %s",
+            [" AND ".join(indexed)],
+        )
+        condition &= Q(pk__in=match)
     return condition
 
 
-def filter_events(
-    events: QuerySet[Event],
-    filters: EventFilters,
-    user: User,
-    viewer: access.Viewer | None = None,
-) -> QuerySet[Event]:
+def event_conditions(filters: EventFilters, user: User, viewer: access.Viewer | None = None) -> Q:
+    """The filters as one condition on events (visibility is the caller's)."""
+    condition = Q()
     if filters.q.strip():
-        events = events.filter(text_search(filters.q))
+        condition &= text_search(filters.q)
     if filters.name.strip():
-        events = events.filter(access.events_naming(user, filters.name, viewer))
+        condition &= access.events_naming(user, filters.name, viewer)
     if filters.country:
-        events = events.filter(country=filters.country.upper())
+        condition &= Q(country=filters.country.upper())
     if filters.date_from:
         # Overlap with the period: an event still going on, or ending after it began, counts.
-        events = events.filter(
-            Q(end_date__gte=filters.date_from)
-            | Q(end_date__isnull=True, start_date__gte=filters.date_from)
+        condition &= Q(end_date__gte=filters.date_from) | Q(
+            end_date__isnull=True, start_date__gte=filters.date_from
         )
     if filters.date_to:
-        events = events.filter(start_date__lte=filters.date_to)
+        condition &= Q(start_date__lte=filters.date_to)
+    # EXISTS rather than IN: a list walking the events in date order checks the acts of one
+    # page's events, instead of first collecting every matching act.
     if filters.type_of_act is not None:
         terms = term_and_descendants(filters.type_of_act)
-        events = events.filter(pk__in=Act.objects.filter(type_of_act__in=terms).values("event_id"))
+        condition &= Q(Exists(Act.objects.filter(event=OuterRef("pk"), type_of_act__in=terms)))
     if filters.defender_type is not None:
         terms = term_and_descendants(filters.defender_type)
-        victims = Person.objects.filter(defender_types__in=terms).values("pk")
-        events = events.filter(pk__in=Act.objects.filter(victim__in=victims).values("event_id"))
+        condition &= Q(
+            Exists(Act.objects.filter(event=OuterRef("pk"), victim__defender_types__in=terms))
+        )
     if filters.status:
-        events = events.filter(status=filters.status)
+        condition &= Q(status=filters.status)
     if filters.confidentiality is not None:
-        events = events.filter(confidentiality=filters.confidentiality)
-    return events
+        condition &= Q(confidentiality=filters.confidentiality)
+    return condition
 
 
 def for_listing(events: QuerySet[Event]) -> QuerySet[Event]:
@@ -133,4 +151,120 @@ def with_act_relations(acts: QuerySet[Act]) -> QuerySet[Act]:
             .prefetch_related(Prefetch("perpetrator", queryset=_PERSONS))
             .order_by("pk"),
         ),
+    )
+
+
+# The list counts its matches up to this many and says "more than" past it: an exact count
+# reads every match, which the first page of a long list should not have to wait for.
+COUNT_LIMIT = 1000
+# Rows SQLite may read in date order to fill a page without first comparing plans.
+WALK_BUDGET = 10_000
+
+
+@dataclass(frozen=True)
+class EventPage:
+    """One page of the event list."""
+
+    events: list[Event]
+    number: int
+    size: int
+    count: int  # the matching events; when not `exact`, more than COUNT_LIMIT
+    exact: bool
+
+    @property
+    def pages(self) -> int | None:
+        """How many pages there are, when the count is exact."""
+        return max(1, -(-self.count // self.size)) if self.exact else None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def has_next(self) -> bool:
+        return self.number * self.size < self.count
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    @property
+    def has_other_pages(self) -> bool:
+        return self.has_previous or self.has_next
+
+
+def _counted(matching: QuerySet[Event], *, exact: bool) -> tuple[int, bool]:
+    """How many events match, and whether that is exact: unless asked, counting stops past
+    COUNT_LIMIT."""
+    if exact:
+        return matching.count(), True
+    count = matching[: COUNT_LIMIT + 1].count()
+    return count, count <= COUNT_LIMIT
+
+
+def _walk_in_order(
+    matching: QuerySet[Event], reach: int, count: int, exact: bool
+) -> tuple[bool, int, bool]:
+    """Whether SQLite should read the events in list order until it has the first `reach`
+    matches, rather than fetch every match through another index and sort them all; with the
+    count, made exact if the choice needed it.
+
+    SQLite keeps no statistics to make this choice, so it is made here: the walk reads about
+    `reach` * events / matches rows. With a count that is only a lower bound, that is an upper
+    bound; when it exceeds WALK_BUDGET the exact count decides."""
+    if connection.vendor != "sqlite":
+        return False, count, exact
+    rows = Event.objects.aggregate(last=Max("pk"))["last"] or 0  # rowids: O(1) in SQLite
+    read = reach * rows / max(count, 1)
+    if not exact and read > WALK_BUDGET:
+        count, exact = _counted(matching, exact=True)
+        read = reach * rows / max(count, 1)
+    return read <= max(count, WALK_BUDGET), count, exact
+
+
+def listed_events(
+    user: User, viewer: access.Viewer, conditions: Q, *, reach: int
+) -> QuerySet[Event]:
+    """The visible events matching `conditions`, to read the first `reach` of in an order."""
+    walk = False
+    if connection.vendor == "sqlite":
+        matching = access.visible_events(user, viewer).filter(conditions).order_by()
+        walk = _walk_in_order(matching, reach, *_counted(matching, exact=False))[0]
+    return access.visible_events(user, viewer, walk_in_order=walk).filter(conditions)
+
+
+def event_page(
+    user: User,
+    viewer: access.Viewer,
+    conditions: Q,
+    *,
+    number: int,
+    size: int,
+    count_all: bool = False,
+) -> EventPage:
+    """The `number`th page (from 1) of the visible events matching `conditions`, newest first.
+
+    The count is exact when asked for, when it is at most COUNT_LIMIT, when the page reaches
+    past COUNT_LIMIT (whether it exists, and is the last, must be known) and when the plan
+    needs it."""
+    matching = access.visible_events(user, viewer).filter(conditions).order_by()
+    count, exact = _counted(matching, exact=count_all)
+    number = max(1, number)
+    if not exact and number * size > COUNT_LIMIT:
+        count, exact = _counted(matching, exact=True)
+    if exact:
+        number = min(number, max(1, -(-count // size)))
+    walk, count, exact = _walk_in_order(matching, number * size, count, exact)
+    events = access.visible_events(user, viewer, walk_in_order=walk).filter(conditions)
+    offset = (number - 1) * size
+    return EventPage(
+        events=list(for_listing(events)[offset : offset + size]),
+        number=number,
+        size=size,
+        count=count,
+        exact=exact,
     )

@@ -10,8 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import F, Prefetch, QuerySet
+from django.db.models import F, Prefetch, Q, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -66,17 +65,23 @@ def _page_size(request: HttpRequest) -> int:
     return max(1, min(size, MAX_PAGE_SIZE))
 
 
+def _page_number(request: HttpRequest) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 @requires("cases.view")
 def event_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     names_allowed = access.can_search_names(user, viewer)
     form = EventFilterForm(request.GET or None, names_allowed=names_allowed)
-    events = access.visible_events(user, viewer)
+    conditions = Q()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
-        events = queries.filter_events(
-            events,
+        conditions = queries.event_conditions(
             queries.EventFilters(
                 q=data.get("q") or "",
                 name=data.get("name") or "",
@@ -91,8 +96,13 @@ def event_list(request: HttpRequest) -> HttpResponse:
             user,
             viewer,
         )
-    page = Paginator(queries.for_listing(events), _page_size(request)).get_page(
-        request.GET.get("page")
+    page = queries.event_page(
+        user,
+        viewer,
+        conditions,
+        number=_page_number(request),
+        size=_page_size(request),
+        count_all=request.GET.get("count") == "all",
     )
     query = request.GET.copy()
     query.pop("page", None)
@@ -103,6 +113,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
             "form": form,
             "page": page,
             "query": query.urlencode(),
+            "count_limit": queries.COUNT_LIMIT,
             "can_record": bool(viewer.organisations_allowing(access.CREATE)),
         },
     )

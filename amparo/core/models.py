@@ -221,8 +221,16 @@ class Term(models.Model):
         return localised_label(self, language)
 
 
+# The label columns of thesauri and terms, one per language of the interface.
+LABEL_COLUMNS = frozenset({"label_en", "label_fr", "label_es", "label_ar"})
+
+
+def label_column(language: str | None = None) -> str:
+    """The label column of `language` (default: the active one); English for any other."""
+    column = f"label_{(language or get_language() or 'en')[:2]}"
+    return column if column in LABEL_COLUMNS else "label_en"
+
+
 def localised_label(obj: Thesaurus | Term, language: str | None = None) -> str:
     """The label in the active language, falling back to English where a translation is missing."""
-    code = (language or get_language() or "en")[:2]
-    value = getattr(obj, f"label_{code}", "") if code in {"en", "fr", "es", "ar"} else ""
-    return str(value or obj.label_en)
+    return str(getattr(obj, label_column(language)) or obj.label_en)

@@ -249,7 +249,7 @@ def test_the_list_needs_the_same_number_of_queries_whatever_the_page_size(
     many_events(nhri, 45, term)
     with django_assert_num_queries(len(small.captured_queries)):
         response = signed_in.get(reverse("cases:event_list"), {"per_page": 50})
-    assert len(response.context["page"].object_list) == 50
+    assert len(response.context["page"].events) == 50
     with django_assert_max_num_queries(20):
         signed_in.get(
             reverse("cases:event_list"),
@@ -275,7 +275,7 @@ def test_the_list_shows_only_visible_events(client: Client, nhri, term) -> None:
 def test_the_list_filters(signed_in: Client, nhri, term) -> None:
     def titles(**params: Any) -> set[str]:
         response = signed_in.get(reverse("cases:event_list"), params)
-        return {event.title for event in response.context["page"].object_list}
+        return {event.title for event in response.context["page"].events}
 
     killing = EventFactory(
         organisation=nhri,
@@ -317,14 +317,14 @@ def test_name_search_is_offered_only_to_those_who_may_see_names(
     ActFactory(event__organisation=nhri, victim__full_name="Someone Else")
 
     response = signed_in.get(reverse("cases:event_list"), {"name": "grace  AKINYI"})
-    assert [e.pk for e in response.context["page"].object_list] == [act.event.pk]
+    assert [e.pk for e in response.context["page"].events] == [act.event.pk]
 
     analyst = member(Role.ANALYST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
     other = Client()
     sign_in(other, analyst)
     response = other.get(reverse("cases:event_list"), {"name": "Grace Akinyi"})
     assert 'name="name"' not in response.content.decode()
-    assert len(response.context["page"].object_list) == 2  # the parameter is ignored
+    assert len(response.context["page"].events) == 2  # the parameter is ignored
 
 
 # --- The event page ----------------------------------------------------------------------------
