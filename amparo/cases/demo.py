@@ -337,6 +337,14 @@ DESCRIPTIONS = {
 # --- helpers ----------------------------------------------------------------------------------
 
 
+def _title(stage: int, act: str, whom: str, place: str) -> str:
+    """An event's title such as "Death threat against a journalist in X": "an" before a vowel,
+    and no second "against" after an act such as "Threat against family members"."""
+    template = TITLES[PRESSURE] if stage == WARNING and " against " in act else TITLES[stage]
+    article = "an" if whom[:1] in set("aeio") else "a"
+    return template.format(act=act, whom=f"{article} {whom}", place=place)
+
+
 def _rng(seed: int, part: object) -> random.Random:
     """A generator of its own for each story: the world does not depend on batch sizes."""
     return random.Random(f"{seed}:{part}")  # noqa: S311 - synthetic data, not secrets
@@ -850,7 +858,7 @@ class Generator:
         event = Event(
             organisation=owner,
             reference_code=self._reference(owner, day.year),
-            title=TITLES[stage].format(act=act_label, whom=f"a {whom}", place=place),
+            title=_title(stage, act_label, whom, place),
             description=DESCRIPTIONS[stage],
             start_date=start,
             start_precision=precision,

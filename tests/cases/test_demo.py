@@ -123,3 +123,17 @@ def test_the_demo_command_builds_accounts_and_cases() -> None:
     assert "Demo cases: 15 events" in out.getvalue()
     call_command("demo", "--events", "15", "--quiet-logins", stdout=out)
     assert "exist already" in out.getvalue()
+
+
+def test_titles_read_as_english() -> None:
+    from amparo.cases.demo import KILLING, WARNING, _title
+
+    assert _title(WARNING, "Death threat", "journalist", "Kisumu") == (
+        "Death threat against a journalist in Kisumu"
+    )
+    assert _title(WARNING, "Threat against family members", "environmental defender", "Cauca") == (
+        "Threat against family members targeting an environmental defender in Cauca"
+    )
+    assert _title(KILLING, "Killing", "indigenous leader", "Cauca") == (
+        "Killing of an indigenous leader in Cauca"
+    )
