@@ -382,7 +382,7 @@ def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any
     viewer = access.Viewer.of(user)
     conditions = queries.event_conditions(_filters(query), user, viewer)
     if query.organisation:
-        conditions &= Q(organisation__short_code=query.organisation)
+        conditions = conditions.narrowed(Q(organisation__short_code=query.organisation))
     events = queries.listed_events(user, viewer, conditions, reach=query.limit + 1)
     events = events.select_related("organisation", "monitoring_status__thesaurus")
     items, next_cursor = _page(events, query.cursor, query.limit)

@@ -472,6 +472,9 @@ class Act(models.Model):
         ordering = [models.F("date").asc(nulls_last=True), "id"]
         verbose_name = _("act")
         verbose_name_plural = _("acts")
+        # The events with acts of some types, read from the index alone (see
+        # queries.EventConditions).
+        indexes = [models.Index(fields=["type_of_act", "event"], name="cases_act_type_event")]
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} #{self.pk}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.db import connection
 from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
@@ -78,8 +78,25 @@ def text_search(q: str) -> Q:
     return condition
 
 
-def event_conditions(filters: EventFilters, user: User, viewer: access.Viewer | None = None) -> Q:
-    """The filters as one condition on events (visibility is the caller's)."""
+@dataclass(frozen=True)
+class EventConditions:
+    """The filters as conditions on events (visibility is the caller's), written two ways that
+    select the same events. A query that stops early (a page read in list order, a count that
+    stops at COUNT_LIMIT) checks the acts of each event it reads: `per_event` (EXISTS). One that
+    reads every match (an exact count, sorting all matches) first collects the events from the
+    matching acts: `from_acts` (IN), through the acts' (type of act, event) index."""
+
+    per_event: Q = field(default_factory=Q)
+    from_acts: Q = field(default_factory=Q)
+
+    def narrowed(self, condition: Q) -> EventConditions:
+        """Both forms, with one more condition on the events themselves."""
+        return EventConditions(self.per_event & condition, self.from_acts & condition)
+
+
+def event_conditions(
+    filters: EventFilters, user: User, viewer: access.Viewer | None = None
+) -> EventConditions:
     condition = Q()
     if filters.q.strip():
         condition &= text_search(filters.q)
@@ -94,27 +111,44 @@ def event_conditions(filters: EventFilters, user: User, viewer: access.Viewer | 
         )
     if filters.date_to:
         condition &= Q(start_date__lte=filters.date_to)
-    # EXISTS rather than IN: a list walking the events in date order checks the acts of one
-    # page's events, instead of first collecting every matching act.
-    if filters.type_of_act is not None:
-        terms = term_and_descendants(filters.type_of_act)
-        condition &= Q(Exists(Act.objects.filter(event=OuterRef("pk"), type_of_act__in=terms)))
-    if filters.defender_type is not None:
-        terms = term_and_descendants(filters.defender_type)
-        condition &= Q(
-            Exists(Act.objects.filter(event=OuterRef("pk"), victim__defender_types__in=terms))
-        )
     if filters.status:
         condition &= Q(status=filters.status)
     if filters.confidentiality is not None:
         condition &= Q(confidentiality=filters.confidentiality)
-    return condition
+    acts: list[QuerySet[Act]] = []
+    if filters.type_of_act is not None:
+        terms = term_and_descendants(filters.type_of_act)
+        acts.append(Act.objects.filter(type_of_act__in=terms))
+    if filters.defender_type is not None:
+        terms = term_and_descendants(filters.defender_type)
+        acts.append(Act.objects.filter(victim__defender_types__in=terms))
+    per_event, from_acts = condition, condition
+    for matching in acts:
+        per_event &= Q(Exists(matching.filter(event=OuterRef("pk"))))
+        from_acts &= Q(pk__in=matching.values("event_id"))
+    return EventConditions(per_event=per_event, from_acts=from_acts)
+
+
+# The event fields a row of the list shows.
+LIST_FIELDS = (
+    "reference_code",
+    "title",
+    "start_date",
+    "start_precision",
+    "country",
+    "locality",
+    "status",
+    "confidentiality",
+    "organisation",
+)
 
 
 def for_listing(events: QuerySet[Event]) -> QuerySet[Event]:
-    """What a list row shows, in a fixed number of queries whatever the page size."""
+    """What a list row shows, in a fixed number of queries whatever the page size; nothing
+    encrypted is read (or decrypted) for it."""
     return (
         events.select_related("organisation")
+        .only(*LIST_FIELDS, "organisation__short_code")
         .prefetch_related(
             Prefetch(
                 "acts",
@@ -197,17 +231,31 @@ class EventPage:
         return self.has_previous or self.has_next
 
 
-def _counted(matching: QuerySet[Event], *, exact: bool) -> tuple[int, bool]:
+def _matching(
+    user: User, viewer: access.Viewer, condition: Q, *, walk_in_order: bool = False
+) -> QuerySet[Event]:
+    return access.visible_events(user, viewer, walk_in_order=walk_in_order).filter(condition)
+
+
+def _counted(
+    user: User, viewer: access.Viewer, conditions: EventConditions, *, exact: bool
+) -> tuple[int, bool]:
     """How many events match, and whether that is exact: unless asked, counting stops past
     COUNT_LIMIT."""
     if exact:
-        return matching.count(), True
-    count = matching[: COUNT_LIMIT + 1].count()
+        return _matching(user, viewer, conditions.from_acts).order_by().count(), True
+    early = _matching(user, viewer, conditions.per_event).order_by()
+    count = early[: COUNT_LIMIT + 1].count()
     return count, count <= COUNT_LIMIT
 
 
 def _walk_in_order(
-    matching: QuerySet[Event], reach: int, count: int, exact: bool
+    user: User,
+    viewer: access.Viewer,
+    conditions: EventConditions,
+    reach: int,
+    count: int,
+    exact: bool,
 ) -> tuple[bool, int, bool]:
     """Whether SQLite should read the events in list order until it has the first `reach`
     matches, rather than fetch every match through another index and sort them all; with the
@@ -221,26 +269,34 @@ def _walk_in_order(
     rows = Event.objects.aggregate(last=Max("pk"))["last"] or 0  # rowids: O(1) in SQLite
     read = reach * rows / max(count, 1)
     if not exact and read > WALK_BUDGET:
-        count, exact = _counted(matching, exact=True)
+        count, exact = _counted(user, viewer, conditions, exact=True)
         read = reach * rows / max(count, 1)
     return read <= max(count, WALK_BUDGET), count, exact
 
 
+def _in_order(
+    user: User, viewer: access.Viewer, conditions: EventConditions, walk: bool
+) -> QuerySet[Event]:
+    if walk:
+        return _matching(user, viewer, conditions.per_event, walk_in_order=True)
+    return _matching(user, viewer, conditions.from_acts)
+
+
 def listed_events(
-    user: User, viewer: access.Viewer, conditions: Q, *, reach: int
+    user: User, viewer: access.Viewer, conditions: EventConditions, *, reach: int
 ) -> QuerySet[Event]:
     """The visible events matching `conditions`, to read the first `reach` of in an order."""
     walk = False
     if connection.vendor == "sqlite":
-        matching = access.visible_events(user, viewer).filter(conditions).order_by()
-        walk = _walk_in_order(matching, reach, *_counted(matching, exact=False))[0]
-    return access.visible_events(user, viewer, walk_in_order=walk).filter(conditions)
+        count, exact = _counted(user, viewer, conditions, exact=False)
+        walk = _walk_in_order(user, viewer, conditions, reach, count, exact)[0]
+    return _in_order(user, viewer, conditions, walk)
 
 
 def event_page(
     user: User,
     viewer: access.Viewer,
-    conditions: Q,
+    conditions: EventConditions,
     *,
     number: int,
     size: int,
@@ -251,20 +307,13 @@ def event_page(
     The count is exact when asked for, when it is at most COUNT_LIMIT, when the page reaches
     past COUNT_LIMIT (whether it exists, and is the last, must be known) and when the plan
     needs it."""
-    matching = access.visible_events(user, viewer).filter(conditions).order_by()
-    count, exact = _counted(matching, exact=count_all)
+    count, exact = _counted(user, viewer, conditions, exact=count_all)
     number = max(1, number)
     if not exact and number * size > COUNT_LIMIT:
-        count, exact = _counted(matching, exact=True)
+        count, exact = _counted(user, viewer, conditions, exact=True)
     if exact:
         number = min(number, max(1, -(-count // size)))
-    walk, count, exact = _walk_in_order(matching, number * size, count, exact)
-    events = access.visible_events(user, viewer, walk_in_order=walk).filter(conditions)
+    walk, count, exact = _walk_in_order(user, viewer, conditions, number * size, count, exact)
     offset = (number - 1) * size
-    return EventPage(
-        events=list(for_listing(events)[offset : offset + size]),
-        number=number,
-        size=size,
-        count=count,
-        exact=exact,
-    )
+    events = for_listing(_in_order(user, viewer, conditions, walk))[offset : offset + size]
+    return EventPage(events=list(events), number=number, size=size, count=count, exact=exact)

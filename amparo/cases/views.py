@@ -10,7 +10,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import F, Prefetch, Q, QuerySet
+from django.db.models import F, Prefetch, QuerySet
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
@@ -78,7 +78,7 @@ def event_list(request: HttpRequest) -> HttpResponse:
     viewer = access.Viewer.of(user)
     names_allowed = access.can_search_names(user, viewer)
     form = EventFilterForm(request.GET or None, names_allowed=names_allowed)
-    conditions = Q()
+    conditions = queries.EventConditions()
     if form.is_bound and form.is_valid():
         data = form.cleaned_data
         conditions = queries.event_conditions(

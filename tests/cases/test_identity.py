@@ -214,8 +214,8 @@ def test_exact_name_search_finds_people_only_for_those_who_may_see_them(world, t
     from amparo.cases.queries import EventFilters, event_conditions
 
     def found(user) -> bool:
-        condition = event_conditions(EventFilters(name="  berta  CÁCERES flores "), user)
-        return access.visible_events(user).filter(condition).exists()
+        conditions = event_conditions(EventFilters(name="  berta  CÁCERES flores "), user)
+        return access.visible_events(user).filter(conditions.per_event).exists()
 
     assert found(world["documentalist"])
     assert not found(world["partner_member"])  # sees the event, not who is in it

@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from django.db import connection
-from django.db.models import Q
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -18,7 +17,7 @@ from amparo.cases import access, queries
 from amparo.cases.models import Event, SharingGrant
 from amparo.core.models import Clearance, Organisation, Role, User
 from tests.cases.conftest import sign_in
-from tests.factories import EventFactory, OrganisationFactory, member
+from tests.factories import ActFactory, EventFactory, OrganisationFactory, hrd_term, member
 
 
 @pytest.fixture
@@ -32,8 +31,13 @@ def documentalist(nhri: Organisation) -> User:
 
 
 def _found(user: User, words: str) -> set[str]:
-    condition = queries.event_conditions(queries.EventFilters(q=words), user)
-    return set(access.visible_events(user).filter(condition).values_list("title", flat=True))
+    conditions = queries.event_conditions(queries.EventFilters(q=words), user)
+    found = set()
+    for condition in (conditions.per_event, conditions.from_acts):
+        events = access.visible_events(user).filter(condition)
+        found.add(frozenset(events.values_list("title", flat=True)))
+    assert len(found) == 1  # both forms select the same events
+    return set(found.pop())
 
 
 # --- Word search ---------------------------------------------------------------------------------
@@ -111,9 +115,16 @@ def _events(organisation: Organisation, count: int, **fields: Any) -> list[Event
     return sorted(created, key=lambda e: (e.start_date, e.pk), reverse=True)
 
 
-def _page(user: User, number: int, size: int, **options: Any) -> queries.EventPage:
+def _page(
+    user: User,
+    number: int,
+    size: int,
+    filters: queries.EventFilters | None = None,
+    **options: Any,
+) -> queries.EventPage:
+    conditions = queries.event_conditions(filters or queries.EventFilters(), user)
     return queries.event_page(
-        user, access.Viewer.of(user), Q(), number=number, size=size, **options
+        user, access.Viewer.of(user), conditions, number=number, size=size, **options
     )
 
 
@@ -187,14 +198,21 @@ def test_every_plan_gives_the_same_pages(
     for event in shared[:2]:
         SharingGrant.objects.create(event=event, organisation=nhri, granted_by=documentalist)
     SharingGrant.objects.create(event=shared[2], user=documentalist, granted_by=documentalist)
-    visible = sorted(
-        [*own, *shared, *secret], key=lambda e: (e.start_date, e.pk), reverse=True
-    )
+    visible = sorted([*own, *shared, *secret], key=lambda e: (e.start_date, e.pk), reverse=True)
     assert not set(hidden) & set(visible)
 
     pages = [_page(documentalist, number, 4) for number in (1, 2, 3)]
     assert [e for page in pages for e in page.events] == visible
     assert pages[-1].count == len(visible) and pages[-1].exact
+
+    threatened = visible[1::2]
+    for event in threatened:
+        ActFactory(event=event, type_of_act=hrd_term("threat_death"))
+    for event in visible[::2]:
+        ActFactory(event=event, type_of_act=hrd_term("surveillance"))
+    threats = queries.EventFilters(type_of_act=hrd_term("threat"))
+    pages = [_page(documentalist, number, 2, threats) for number in (1, 2, 3)]
+    assert [e for page in pages for e in page.events] == threatened
 
 
 @pytest.mark.django_db
@@ -207,11 +225,8 @@ def test_sqlite_walks_the_date_order_only_where_most_events_match(
     _events(nhri, 2, country="KE")
 
     def listing_sql(country: str) -> str:
-        condition = Q(country=country)
         with CaptureQueriesContext(connection) as captured:
-            queries.event_page(
-                documentalist, access.Viewer.of(documentalist), condition, number=1, size=2
-            )
+            _page(documentalist, 1, 2, queries.EventFilters(country=country))
         listing = 'ORDER BY "cases_event"."start_date"'
         return next(q["sql"] for q in captured.captured_queries if listing in q["sql"])
 
@@ -227,6 +242,9 @@ def test_the_api_list_is_the_same_whatever_the_plan(
     for budget in (0, 10_000):
         monkeypatch.setattr(queries, "WALK_BUDGET", budget)
         events = queries.listed_events(
-            documentalist, access.Viewer.of(documentalist), Q(), reach=3
+            documentalist,
+            access.Viewer.of(documentalist),
+            queries.EventConditions(),
+            reach=3,
         )
         assert set(events.values_list("pk", flat=True)) == expected

@@ -4,8 +4,9 @@ The search finds every word anywhere in those fields, as a case-insensitive subs
 an index each search reads every event; with 100,000 events that alone took longer than the
 whole page may. SQLite gets an FTS5 table with the trigram tokenizer (substring matching, case
 folded across Unicode), kept up to date by triggers; PostgreSQL gets trigram GIN indexes
-(pg_trgm, a trusted extension) that its ILIKE uses as they are. Neither is part of the model
-state: Django cannot declare them portably. Encrypted fields are never indexed.
+(pg_trgm, a trusted extension) on the very expressions Django's icontains compares. Neither
+is part of the model state: Django cannot declare them portably. Encrypted fields are never
+indexed.
 """
 
 from django.db import migrations
@@ -39,9 +40,10 @@ def create(apps, schema_editor):
     elif vendor == "postgresql":
         schema_editor.execute("CREATE EXTENSION IF NOT EXISTS pg_trgm")
         for column in COLUMNS:
+            # Django writes icontains as UPPER(column::text) LIKE UPPER(pattern).
             schema_editor.execute(
                 f"CREATE INDEX cases_event_{column}_trgm ON cases_event "
-                f"USING gin ({column} gin_trgm_ops)"
+                f"USING gin ((UPPER({column}::text)) gin_trgm_ops)"
             )
 
 
