@@ -9,6 +9,8 @@ is part of the model state: Django cannot declare them portably. Encrypted field
 indexed.
 """
 
+import sqlite3
+
 from django.db import migrations
 
 TABLE = "cases_event_text"
@@ -16,6 +18,11 @@ COLUMNS = ("title", "description", "locality", "reference_code")
 
 
 def _sqlite(schema_editor):
+    if sqlite3.sqlite_version_info < (3, 34, 0):
+        raise RuntimeError(
+            f"Amparo needs SQLite 3.34 or later (FTS5 with the trigram tokenizer); this Python "
+            f"has SQLite {sqlite3.sqlite_version}. Use a newer Python build, or PostgreSQL."
+        )
     columns = ", ".join(COLUMNS)
     new = ", ".join(f"new.{c}" for c in COLUMNS)
     old = ", ".join(f"old.{c}" for c in COLUMNS)
