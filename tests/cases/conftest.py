@@ -10,8 +10,8 @@ from django.db import connection, transaction
 from django.test import Client
 
 from amparo.core import vocabulary
-from amparo.core.models import Term, Thesaurus, User
-from tests.factories import TOTPDeviceFactory
+from amparo.core.models import Clearance, Organisation, Role, Term, Thesaurus, User
+from tests.factories import OrganisationFactory, TOTPDeviceFactory, member
 
 VOCABULARY_MODELS = (Thesaurus, Term)
 _rows: dict[str, list[tuple[Any, ...]]] = {}
@@ -110,3 +110,14 @@ def sign_in(client: Client, user: User) -> Client:
     session["otp_device_id"] = device.persistent_id
     session.save()
     return client
+
+
+@pytest.fixture
+def nhri() -> Organisation:
+    return OrganisationFactory(short_code="nhri-ke", name="Kenya NHRI")
+
+
+@pytest.fixture
+def documentalist(nhri: Organisation) -> User:
+    """A documentalist of `nhri` cleared for everything."""
+    return member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, nhri)

@@ -20,16 +20,6 @@ from tests.cases.conftest import sign_in
 from tests.factories import ActFactory, EventFactory, OrganisationFactory, hrd_term, member
 
 
-@pytest.fixture
-def nhri() -> Organisation:
-    return OrganisationFactory(short_code="nhri-co")
-
-
-@pytest.fixture
-def documentalist(nhri: Organisation) -> User:
-    return member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
-
-
 def _found(user: User, words: str) -> set[str]:
     conditions = queries.event_conditions(queries.EventFilters(q=words), user)
     found = set()

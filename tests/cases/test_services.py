@@ -21,19 +21,9 @@ from amparo.cases.services import (
     PersonInput,
     SourceInput,
 )
-from amparo.core.models import AuditEntry, Clearance, Organisation, Role, User
+from amparo.core.models import AuditEntry, Clearance, Role
 from amparo.core.services import DomainError
 from tests.factories import OrganisationFactory, member
-
-
-@pytest.fixture
-def nhri() -> Organisation:
-    return OrganisationFactory(short_code="nhri-ke", name="Kenya NHRI")
-
-
-@pytest.fixture
-def documentalist(nhri: Organisation) -> User:
-    return member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
 
 
 def event_input(term, **overrides) -> EventInput:

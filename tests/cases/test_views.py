@@ -18,16 +18,6 @@ from tests.factories import ActFactory, EventFactory, OrganisationFactory, membe
 
 
 @pytest.fixture
-def nhri() -> Organisation:
-    return OrganisationFactory(short_code="nhri-ke")
-
-
-@pytest.fixture
-def documentalist(nhri: Organisation) -> User:
-    return member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
-
-
-@pytest.fixture
 def signed_in(client: Client, documentalist: User) -> Client:
     return sign_in(client, documentalist)
 
