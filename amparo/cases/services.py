@@ -205,9 +205,14 @@ def _clean(obj: models.Model, prefix: str, exclude: Iterable[str] = ()) -> None:
         ) from None
 
 
-def _editable(event: Event) -> None:
+def _open_for_change(actor: User, event: Event, action: str = access.EDIT) -> Event:
+    """The event, locked for this transaction, once `actor` may do `action` to it and it is not
+    closed: the first step of every change to an event's content."""
+    event = _lock(event)
+    access.require(actor, action, event)
     if event.status == Event.Status.CLOSED:
         raise DomainError(_("This event is closed and can no longer be changed."))
+    return event
 
 
 # --- Reference codes --------------------------------------------------------------------------
@@ -658,9 +663,7 @@ def update_event(
     deleted). `expected_version` guards against overwriting someone else's change."""
     if data.sources:
         raise ValueError("update_event does not take sources; use add_source.")
-    event = _lock(event)
-    access.require(actor, access.EDIT, event)
-    _editable(event)
+    event = _open_for_change(actor, event)
     if expected_version is not None and expected_version != event.version:
         raise DomainError(
             _(
@@ -789,9 +792,7 @@ def restore_version(actor: User, event: Event, version: EventVersion) -> Event:
     Persons are restored in place (they may also appear in other events of the organisation,
     which then show the restored values too); workflow status is not rolled back, and restored
     content needs a fresh verification."""
-    event = _lock(event)
-    access.require(actor, access.RESTORE, event)
-    _editable(event)
+    event = _open_for_change(actor, event, access.RESTORE)
     if version.event_id != event.pk:
         raise DomainError(_("This version belongs to another event."))
     if version.number == event.version:
@@ -912,9 +913,7 @@ def create_person(actor: User, organisation: Organisation, data: PersonInput) ->
 
 @transaction.atomic
 def add_source(actor: User, event: Event, data: SourceInput) -> Source:
-    event = _lock(event)
-    access.require(actor, access.EDIT, event)
-    _editable(event)
+    event = _open_for_change(actor, event)
     before = snapshot(event)
     persons = _PersonWriter(actor, event.organisation, access.PersonPresenter(actor))
     source = _save_source(event, data, persons, actor, "source")
@@ -925,9 +924,7 @@ def add_source(actor: User, event: Event, data: SourceInput) -> Source:
 
 @transaction.atomic
 def add_intervention(actor: User, event: Event, data: InterventionInput) -> Intervention:
-    event = _lock(event)
-    access.require(actor, access.EDIT, event)
-    _editable(event)
+    event = _open_for_change(actor, event)
     before = snapshot(event)
     persons = _PersonWriter(actor, event.organisation, access.PersonPresenter(actor))
     intervention = Intervention(
@@ -952,9 +949,7 @@ def add_intervention(actor: User, event: Event, data: InterventionInput) -> Inte
 @transaction.atomic
 def add_chain_link(actor: User, event: Event, to_event: Event, chain_type: Term) -> ChainLink:
     """Link `event` to another event the actor may see (it may belong to a partner)."""
-    event = _lock(event)
-    access.require(actor, access.EDIT, event)
-    _editable(event)
+    event = _open_for_change(actor, event)
     if not access.can(actor, access.VIEW, to_event):
         raise PermissionDenied(_("You may not see the event you are linking to."))
     if to_event.pk == event.pk:
@@ -976,9 +971,7 @@ def add_chain_link(actor: User, event: Event, to_event: Event, chain_type: Term)
 def remove_from_event(actor: User, item: Source | Intervention | ChainLink) -> None:
     """Remove a source, an intervention or a chain link entered by mistake (restorable)."""
     parent = item.from_event if isinstance(item, ChainLink) else item.event
-    event = _lock(parent)
-    access.require(actor, access.EDIT, event)
-    _editable(event)
+    event = _open_for_change(actor, parent)
     before = snapshot(event)
     kind = item._meta.model_name
     pk = item.pk

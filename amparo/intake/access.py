@@ -87,10 +87,6 @@ def visible_submissions(user: User) -> QuerySet[Submission]:
     )
 
 
-def is_handler(user: User, organisation: Organisation) -> bool:
-    return handled_organisations(user).filter(pk=organisation.pk).exists()
-
-
 def can(user: User, action: str, submission: Submission) -> bool:
     if action not in ACTIONS:
         raise KeyError(f"Unknown intake action {action!r}")

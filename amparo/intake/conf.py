@@ -12,7 +12,6 @@ Deployments set them in the environment (config/settings.py):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -98,7 +97,3 @@ def nhri_reprisals_to_code() -> str:
 def retention_days() -> int:
     return int(getattr(settings, "AMPARO_INTAKE_RETENTION_DAYS", 180))
 
-
-def file_dir() -> Path:
-    configured = getattr(settings, "AMPARO_INTAKE_FILE_DIR", None)
-    return Path(configured) if configured else Path(settings.VAR_DIR) / "intake-files"

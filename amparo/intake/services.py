@@ -436,6 +436,12 @@ def communication_sent(submission: Submission) -> bool:
     return submission.event_id is not None and submission.event.interventions.exists()  # type: ignore[union-attr]
 
 
+def _check_length(body: str, message: str) -> None:
+    """A message or note body the database and the pages can take."""
+    if len(body) > conf.MAX_TEXT_CHARS or "\x00" in body:
+        raise ValidationError({"body": message})
+
+
 @transaction.atomic
 def reporter_reply(
     submission_id: uuid.UUID, body: str, uploads: Sequence[sanitise.CleanFile]
@@ -452,8 +458,7 @@ def reporter_reply(
         )
     if not body and not uploads:
         raise ValidationError({"body": _("Write a message or add a file.")})
-    if len(body) > conf.MAX_TEXT_CHARS or "\x00" in body:
-        raise ValidationError({"body": _("This message is too long or contains a bad character.")})
+    _check_length(body, _("This message is too long or contains a bad character."))
     if submission.attachments.count() + len(uploads) > conf.MAX_FILES_PER_SUBMISSION:
         raise FilesRejected(
             [
@@ -651,8 +656,7 @@ def staff_reply(actor: User, submission: Submission, body: str) -> Message:
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write the message.")})
-    if len(body) > conf.MAX_TEXT_CHARS or "\x00" in body:
-        raise ValidationError({"body": _("This message is too long or contains a bad character.")})
+    _check_length(body, _("This message is too long or contains a bad character."))
     submission = _locked(submission)
     message = Message.objects.create(
         submission=submission,
@@ -675,8 +679,7 @@ def add_note(actor: User, submission: Submission, body: str) -> Note:
     body = body.strip()
     if not body:
         raise ValidationError({"body": _("Write the note.")})
-    if len(body) > conf.MAX_TEXT_CHARS or "\x00" in body:
-        raise ValidationError({"body": _("This note is too long or contains a bad character.")})
+    _check_length(body, _("This note is too long or contains a bad character."))
     note = Note.objects.create(submission=submission, author=actor, body=body)
     audit.record(actor, "intake.note", submission, changes={"note": note.pk})
     return note
