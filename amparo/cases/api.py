@@ -24,7 +24,14 @@ from ninja import Field, Query, Router, Schema, Status
 
 from amparo.api.auth import caller
 from amparo.cases import access, queries, services
-from amparo.cases.models import IDENTIFYING_FIELDS, Act, Event, Person, Vocab
+from amparo.cases.models import (
+    EVENT_DESCRIPTION_FIELDS,
+    IDENTIFYING_FIELDS,
+    Act,
+    Event,
+    Person,
+    Vocab,
+)
 from amparo.core.fields import blind_index
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.vocabulary import TermLookupError, TermResolver
@@ -261,23 +268,7 @@ def _event(event: Event, internal: bool) -> dict[str, Any]:
         "organisation": event.organisation.short_code,
         **{
             name: getattr(event, name)
-            for name in (
-                "title",
-                "description",
-                "start_date",
-                "start_precision",
-                "end_date",
-                "end_precision",
-                "country",
-                "region",
-                "locality",
-                "latitude",
-                "longitude",
-                "coordinate_precision",
-                "status",
-                "external_id",
-                "version",
-            )
+            for name in (*EVENT_DESCRIPTION_FIELDS, "status", "external_id", "version")
         },
         "confidentiality": Clearance(event.confidentiality).name.lower(),
         "monitoring_status": _term(event.monitoring_status),

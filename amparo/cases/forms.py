@@ -18,7 +18,9 @@ from django_stubs_ext import StrOrPromise
 
 from amparo.cases import access
 from amparo.cases.models import (
+    EVENT_DESCRIPTION_FIELDS,
     IDENTIFYING_FIELDS,
+    PERSON_ATTRIBUTES,
     Act,
     DatePrecision,
     Event,
@@ -143,23 +145,7 @@ class EventForm(_EventModelForm):
 
     class Meta:
         model = Event
-        fields = (
-            "title",
-            "description",
-            "start_date",
-            "start_precision",
-            "end_date",
-            "end_precision",
-            "country",
-            "region",
-            "locality",
-            "latitude",
-            "longitude",
-            "coordinate_precision",
-            "confidentiality",
-            "monitoring_status",
-            "notes",
-        )
+        fields = (*EVENT_DESCRIPTION_FIELDS, "confidentiality", "monitoring_status", "notes")
         widgets = {
             "start_date": date_widget(),
             "end_date": date_widget(),
@@ -245,11 +231,7 @@ class VictimForm(_PersonModelForm):
             "kind",
             "full_name",
             "other_names",
-            "sex",
-            "age_group",
-            "defender_types",
-            "country",
-            "region",
+            *PERSON_ATTRIBUTES,
             "confidentiality",
             "contact",
             "id_numbers",

@@ -32,6 +32,7 @@ from django.utils.translation import gettext as _
 from amparo.cases import access, exports, services, tabular
 from amparo.cases.models import (
     IDENTIFYING_FIELDS,
+    PERSON_ATTRIBUTES,
     CoordinatePrecision,
     DatePrecision,
     Event,
@@ -99,16 +100,7 @@ class PersonSpec:
     confidentiality: int | None = None
 
 
-PERSON_VALUES = (
-    "kind",
-    *IDENTIFYING_FIELDS,
-    "sex",
-    "age_group",
-    "defender_types",
-    "country",
-    "region",
-    "confidentiality",
-)
+PERSON_VALUES = ("kind", *IDENTIFYING_FIELDS, *PERSON_ATTRIBUTES, "confidentiality")
 
 
 @dataclass(eq=False)

@@ -122,6 +122,10 @@ def normalise_partial_date(value: datetime.date | None, precision: str) -> datet
 def check_partial_date(value: datetime.date | None, precision: str, field: str) -> None:
     if precision != DatePrecision.UNKNOWN and value is None:
         raise ValidationError({field: _("Give the date, or set its precision to unknown.")})
+    check_not_in_future(value, field)
+
+
+def check_not_in_future(value: datetime.date | None, field: str) -> None:
     if value is not None and value > timezone.localdate():
         raise ValidationError({field: _("This date is in the future.")})
 
@@ -208,6 +212,24 @@ def longitude_field() -> models.DecimalField[object, object]:
     )
 
 
+def creator_field() -> models.ForeignKey[User | None, User | None]:
+    """Who recorded a row (kept when the account is deactivated, never deleted)."""
+    return models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+
+
+class NumberedRecord(models.Model):
+    """A record named by its kind and number ("act #12") wherever Django shows it (admin,
+    errors, logs): what it holds may be confidential."""
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return f"{self._meta.verbose_name} #{self.pk}"
+
+
 def country_field(blank: bool = True) -> models.CharField[str, str]:
     return models.CharField(
         _("country"), max_length=2, blank=blank, validators=[validate_country_code]
@@ -228,7 +250,25 @@ def region_field() -> models.CharField[str, str]:
 
 # What identifies a person: encrypted at rest, and shown outside the owning organisation only
 # where a live consent covers the viewer (cases/access.py). Everything else is statistical.
+# What an event says happened, where and when: the fields every form, input and output of an
+# event carries.
+EVENT_DESCRIPTION_FIELDS = (
+    "title",
+    "description",
+    "start_date",
+    "start_precision",
+    "end_date",
+    "end_precision",
+    "country",
+    "region",
+    "locality",
+    "latitude",
+    "longitude",
+    "coordinate_precision",
+)
 IDENTIFYING_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
+# What is counted about a person: in clear, for statistics (see Person).
+PERSON_ATTRIBUTES = ("sex", "age_group", "defender_types", "country", "region")
 
 
 class Person(models.Model):
@@ -276,9 +316,7 @@ class Person(models.Model):
         help_text=_("The clearance staff of the owning organisation need to see who this is."),
     )
     external_id = models.CharField(_("external identifier"), max_length=100, blank=True)
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -387,9 +425,7 @@ class Event(models.Model):
     version = models.PositiveIntegerField(
         default=0, help_text=_("Number of the latest EventVersion; guards against lost updates.")
     )
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
     updated_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
@@ -436,7 +472,7 @@ class Event(models.Model):
         return format_partial_date(self.end_date, self.end_precision)
 
 
-class Act(models.Model):
+class Act(NumberedRecord):
     """One violation against one victim (a person or an organisation) within an event."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="acts")
@@ -476,9 +512,6 @@ class Act(models.Model):
         # queries.EventConditions).
         indexes = [models.Index(fields=["type_of_act", "event"], name="cases_act_type_event")]
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
     def clean(self) -> None:
         self.date = normalise_partial_date(self.date, self.date_precision)
         check_partial_date(self.date, self.date_precision, "date")
@@ -489,7 +522,7 @@ class Act(models.Model):
         return format_partial_date(self.date, self.date_precision)
 
 
-class Involvement(models.Model):
+class Involvement(NumberedRecord):
     """A perpetrator's part in an act. No perpetrator person: unidentified (e.g. "armed men")."""
 
     act = models.ForeignKey(Act, on_delete=models.CASCADE, related_name="involvements")
@@ -509,9 +542,6 @@ class Involvement(models.Model):
         verbose_name = _("involvement")
         verbose_name_plural = _("involvements")
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
     def clean(self) -> None:
         if self.perpetrator_id is None and self.perpetrator_type_id is None:
             raise ValidationError(
@@ -519,7 +549,7 @@ class Involvement(models.Model):
             )
 
 
-class Source(models.Model):
+class Source(NumberedRecord):
     """A piece of information about the event (HURIDOCS "Information")."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sources")
@@ -537,9 +567,7 @@ class Source(models.Model):
     material_type = term_field(Vocab.SOURCE_MATERIAL, _("type of source material"))
     material = EncryptedTextField(_("original material"), blank=True, default="")
     language = term_field(Vocab.LANGUAGE, _("language"))
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -547,15 +575,11 @@ class Source(models.Model):
         verbose_name = _("source")
         verbose_name_plural = _("sources")
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
     def clean(self) -> None:
-        if self.received_on and self.received_on > timezone.localdate():
-            raise ValidationError({"received_on": _("This date is in the future.")})
+        check_not_in_future(self.received_on, "received_on")
 
 
-class Intervention(models.Model):
+class Intervention(NumberedRecord):
     """What someone did about the event: an urgent appeal, a communication to a UN special
     procedure, a request for protective measures, legal support..."""
 
@@ -582,9 +606,7 @@ class Intervention(models.Model):
     date = models.DateField(_("date"), null=True, blank=True)
     status = term_field(Vocab.INTERVENTION_STATUS, _("status"))
     result = models.TextField(_("result"), blank=True)
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -592,12 +614,8 @@ class Intervention(models.Model):
         verbose_name = _("intervention")
         verbose_name_plural = _("interventions")
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
     def clean(self) -> None:
-        if self.date and self.date > timezone.localdate():
-            raise ValidationError({"date": _("This date is in the future.")})
+        check_not_in_future(self.date, "date")
 
 
 class ChainLink(models.Model):
@@ -606,9 +624,7 @@ class ChainLink(models.Model):
     from_event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="links_out")
     to_event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="links_in")
     chain_type = term_field(Vocab.CHAIN_TYPE, _("type of chain"), required=True)
-    created_by = models.ForeignKey(
-        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
-    )
+    created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -626,7 +642,7 @@ class ChainLink(models.Model):
         return f"{self.from_event_id} → {self.to_event_id}"
 
 
-class Comment(models.Model):
+class Comment(NumberedRecord):
     """A note on an event by its staff or by a partner it was shared with for comment."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="comments")
@@ -639,14 +655,11 @@ class Comment(models.Model):
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
 
 # --- Sharing and consent ----------------------------------------------------------------------
 
 
-class SharingGrant(models.Model):
+class SharingGrant(NumberedRecord):
     """The owning organisation lets another organisation, or one user, see an event."""
 
     class Level(models.TextChoices):
@@ -696,9 +709,6 @@ class SharingGrant(models.Model):
         verbose_name = _("sharing grant")
         verbose_name_plural = _("sharing grants")
 
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
-
     def is_live(self, at: datetime.datetime | None = None) -> bool:
         moment = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > moment)
@@ -714,7 +724,7 @@ class RecipientKind(models.TextChoices):
     PUBLICATION = "publication", _("Publication")
 
 
-class ConsentRecord(models.Model):
+class ConsentRecord(NumberedRecord):
     """A person's consent to disclose their identity to a kind of recipient, for a purpose.
 
     Live while given and not withdrawn; withdrawal takes effect at once (nothing caches it).
@@ -746,9 +756,6 @@ class ConsentRecord(models.Model):
         indexes: ClassVar = [models.Index(fields=["person", "withdrawn_at"])]
         verbose_name = _("consent record")
         verbose_name_plural = _("consent records")
-
-    def __str__(self) -> str:
-        return f"{self._meta.verbose_name} #{self.pk}"
 
     @property
     def is_live(self) -> bool:

@@ -34,6 +34,7 @@ from django.utils.translation import gettext as _
 
 from amparo.cases import access
 from amparo.cases.models import (
+    EVENT_DESCRIPTION_FIELDS,
     IDENTIFYING_FIELDS,
     Act,
     ChainLink,
@@ -169,18 +170,7 @@ class EventInput:
 
 
 EVENT_INPUT_FIELDS = (
-    "title",
-    "description",
-    "start_date",
-    "start_precision",
-    "end_date",
-    "end_precision",
-    "country",
-    "region",
-    "locality",
-    "latitude",
-    "longitude",
-    "coordinate_precision",
+    *EVENT_DESCRIPTION_FIELDS,
     "confidentiality",
     "monitoring_status",
     "external_id",

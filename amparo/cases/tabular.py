@@ -17,6 +17,7 @@ from typing import IO, Any
 
 from django.utils.translation import gettext as _
 
+from amparo.cases.models import PERSON_ATTRIBUTES
 from amparo.core.services import DomainError
 
 MULTI_SEPARATOR = "|"
@@ -62,11 +63,7 @@ PERSON_SUFFIXES = (
     "id_numbers",
     "address",
     "notes",
-    "sex",
-    "age_group",
-    "defender_types",
-    "country",
-    "region",
+    *PERSON_ATTRIBUTES,
     "confidentiality",
 )
 VICTIM = "victim"

@@ -96,4 +96,3 @@ def nhri_reprisals_to_code() -> str:
 
 def retention_days() -> int:
     return int(getattr(settings, "AMPARO_INTAKE_RETENTION_DAYS", 180))
-
