@@ -4,9 +4,7 @@ database holds neither the report's text nor the browser's address or user agent
 
 from __future__ import annotations
 
-import logging
 import re
-from collections.abc import Iterator
 
 import pytest
 from django.urls import reverse
@@ -18,7 +16,7 @@ from amparo.intake.forms import forget_vocabularies
 from amparo.intake.models import Submission
 from tests.e2e.test_login import current_code, submit_login
 from tests.factories import TOTPDeviceFactory, member
-from tests.intake.test_privacy import LOGGERS, _raw_database
+from tests.intake.test_privacy import _raw_database
 from tests.plugins.environment import NewPage
 
 pytestmark = pytest.mark.e2e
@@ -26,16 +24,6 @@ pytestmark = pytest.mark.e2e
 USER_AGENT = "Mozilla/5.0 (Linux; Android 9; ReporterHandset-E2E) AmparoE2E/1.0"
 REPORT_TEXT = "Soldiers from the Rivergate barracks burned the radio station archive"
 REPLY_TEXT = "We have alerted the protection desk; please stay in touch through this page"
-
-
-@pytest.fixture
-def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    caplog.set_level(logging.DEBUG)
-    for name in LOGGERS:
-        logging.getLogger(name).addHandler(caplog.handler)
-    yield caplog
-    for name in LOGGERS:
-        logging.getLogger(name).removeHandler(caplog.handler)
 
 
 def test_a_report_sent_without_javascript_is_answered_and_the_answer_read_with_the_receipt(

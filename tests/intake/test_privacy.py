@@ -4,7 +4,6 @@ report text in any log line, including the web server's."""
 from __future__ import annotations
 
 import contextlib
-import logging
 import os
 import signal
 import socket
@@ -12,7 +11,6 @@ import subprocess
 import sys
 import time
 import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -39,18 +37,6 @@ CLIENT: dict[str, Any] = {
     "HTTP_USER_AGENT": USER_AGENT,
     "HTTP_REFERER": "https://ref.example/",
 }
-LOGGERS = ("django", "django.request", "django.server", "django.security", "amparo", "")
-
-
-@pytest.fixture
-def every_log_record(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    """caplog, attached to Amparo's and Django's loggers too (they do not propagate)."""
-    caplog.set_level(logging.DEBUG)
-    for name in LOGGERS:
-        logging.getLogger(name).addHandler(caplog.handler)
-    yield caplog
-    for name in LOGGERS:
-        logging.getLogger(name).removeHandler(caplog.handler)
 
 
 def _everything_a_reporter_does(client: Client, documentalist: User) -> None:
