@@ -626,47 +626,6 @@ class ActUpdate(ActIn):
     expected_version: int | None = Field(None, description="The event's `version` you read.")
 
 
-def _recorded(event: Event, persons: dict[int, services.PersonInput]) -> services.EventInput:
-    """The event as it is, as the services' input: acts and involvements keep their ids and
-    persons stay as they are (one input per person, in `persons`), so changing one act leaves
-    the others untouched."""
-
-    def person(item: Person) -> services.PersonInput:
-        if item.pk not in persons:
-            persons[item.pk] = services.PersonInput.existing(item)
-        return persons[item.pk]
-
-    acts = []
-    for act in event.acts.order_by("pk").prefetch_related("consequences", "involvements"):
-        assert act.type_of_act is not None  # required by the model
-        acts.append(
-            services.ActInput(
-                id=act.pk,
-                victim=person(act.victim),
-                type_of_act=act.type_of_act,
-                method=act.method,
-                date=act.date,
-                date_precision=act.date_precision,
-                consequences=list(act.consequences.all()),
-                targeted_activity=act.targeted_activity,
-                country=act.country,
-                region=act.region,
-                locality=act.locality,
-                involvements=[
-                    services.InvolvementInput(
-                        id=item.pk,
-                        perpetrator=person(item.perpetrator) if item.perpetrator else None,
-                        perpetrator_type=item.perpetrator_type,
-                        degree_of_involvement=item.degree_of_involvement,
-                    )
-                    for item in act.involvements.all()
-                ],
-            )
-        )
-    values = {name: getattr(event, name) for name in services.EVENT_INPUT_FIELDS}
-    return services.EventInput(**values, acts=acts)
-
-
 def _save_acts(
     user: User,
     event: Event,
@@ -675,7 +634,7 @@ def _save_acts(
 ) -> None:
     """Update the event with its acts as `change` makes them from the recorded ones."""
     inputs = _Inputs(user, event.organisation)
-    data = _recorded(event, inputs.persons)
+    data = services.recorded_input(event, inputs.persons)
     data.acts = change(list(data.acts), inputs)
     services.update_event(user, event, data, expected_version=expected_version)
 

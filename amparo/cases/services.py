@@ -177,6 +177,47 @@ EVENT_INPUT_FIELDS = (
 )
 
 
+def recorded_input(event: Event, persons: dict[int, PersonInput]) -> EventInput:
+    """The event as it is, as the services' input: acts and involvements keep their ids and
+    persons stay as they are (one input per person, in `persons`), and encrypted free text is
+    left out (None: unchanged), so changing one act leaves the others untouched."""
+
+    def person(item: Person) -> PersonInput:
+        if item.pk not in persons:
+            persons[item.pk] = PersonInput.existing(item)
+        return persons[item.pk]
+
+    acts = []
+    for act in event.acts.order_by("pk").prefetch_related("consequences", "involvements"):
+        assert act.type_of_act is not None  # required by the model
+        acts.append(
+            ActInput(
+                id=act.pk,
+                victim=person(act.victim),
+                type_of_act=act.type_of_act,
+                method=act.method,
+                date=act.date,
+                date_precision=act.date_precision,
+                consequences=list(act.consequences.all()),
+                targeted_activity=act.targeted_activity,
+                country=act.country,
+                region=act.region,
+                locality=act.locality,
+                involvements=[
+                    InvolvementInput(
+                        id=item.pk,
+                        perpetrator=person(item.perpetrator) if item.perpetrator else None,
+                        perpetrator_type=item.perpetrator_type,
+                        degree_of_involvement=item.degree_of_involvement,
+                    )
+                    for item in act.involvements.all()
+                ],
+            )
+        )
+    values = {name: getattr(event, name) for name in EVENT_INPUT_FIELDS}
+    return EventInput(**values, acts=acts)
+
+
 # --- Validation -----------------------------------------------------------------------------------
 
 

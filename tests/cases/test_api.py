@@ -306,7 +306,12 @@ def test_an_act_is_added_to_an_event_and_changed(client: Client) -> None:
     user = documentalist()
     event = record_event(user)
     api = Api(client, user)
-    victim = event.acts.get(type_of_act__code="threat_death").victim
+    threat = event.acts.get(type_of_act__code="threat_death")
+    victim = threat.victim
+    threat.remarks = "Caller named the district commissioner."
+    threat.save()
+    event.notes = "Follow up with the family."
+    event.save()
 
     added = api.send(
         "POST",
@@ -328,6 +333,9 @@ def test_an_act_is_added_to_an_event_and_changed(client: Client) -> None:
     # The other acts and their perpetrators are untouched.
     assert event.acts.count() == 3
     assert event.acts.get(type_of_act__code="threat_death").involvements.count() == 1
+    # Encrypted free text the API did not send stays as it was.
+    assert event.acts.get(pk=threat.pk).remarks == "Caller named the district commissioner."
+    assert Event.objects.get(pk=event.pk).notes == "Follow up with the family."
 
 
 def test_a_partner_cannot_add_an_act(client: Client) -> None:
