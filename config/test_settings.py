@@ -24,3 +24,11 @@ INSTALLED_APPS = [*INSTALLED_APPS, "tests.fieldtest"]  # noqa: F405
 
 # WhiteNoise warns on every request when STATIC_ROOT is missing; the suite serves from the finders.
 STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # noqa: F405
+
+# pytest-django names a worker's test database "test_<NAME>_gw0" for any engine but Django's own
+# SQLite one, a path relative to the working directory: the clone filled with database files.
+# Name it inside the throw-away var directory instead.
+if DATABASES["default"]["ENGINE"] == "amparo.core.sqlite" and not DATABASES["default"].get(  # noqa: F405
+    "TEST", {}
+).get("NAME"):
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405

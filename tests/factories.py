@@ -8,7 +8,8 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from amparo.cases.models import Act, Event, Person
 from amparo.core.models import Clearance, Membership, Organisation, Role, Term, User
 from amparo.intake.models import Submission as IntakeSubmission
-from amparo.intake.services import Receipt as IntakeReceipt
+from amparo.intake.services.submissions import Receipt as IntakeReceipt
+from amparo.network.models import Member as NetworkMember
 
 PASSWORD = "correct horse battery staple"
 
@@ -144,7 +145,7 @@ def intake_answers(**overrides: object) -> dict[str, object]:
 
 def intake_report(**overrides: object) -> tuple[IntakeSubmission, IntakeReceipt]:
     """A report submitted through the service, as the form would; returns it and its receipt."""
-    from amparo.intake import services
+    from amparo.intake.services import submissions
 
     values: dict[str, object] = {
         "what_happened": "Two men on a motorbike followed me home after the hearing.",
@@ -159,7 +160,7 @@ def intake_report(**overrides: object) -> tuple[IntakeSubmission, IntakeReceipt]
     }
     files = overrides.pop("files", [])
     values.update(overrides)
-    receipt = services.submit_report(services.ReportInput(**values), files)  # type: ignore[arg-type]
+    receipt = submissions.submit_report(submissions.ReportInput(**values), files)  # type: ignore[arg-type]
     submission = IntakeSubmission.objects.get(receipt_hash=_receipt_hash(receipt.receipt))
     return submission, receipt
 
@@ -168,3 +169,17 @@ def _receipt_hash(receipt: str) -> str:
     from amparo.intake import receipts
 
     return receipts.hash_receipt(receipts.normalise(receipt) or "")
+
+
+# --- network ----------------------------------------------------------------------------------
+
+
+def network_member(country: str = "KE", status: str = "active", **fields: object) -> NetworkMember:
+    """A member of the Global Network, written directly (flows go through network.services)."""
+    from amparo.network.queries import today
+
+    values: dict[str, object] = {"status_since": today(), "joined_on": None}
+    if status in ("active", "under_review", "suspended"):
+        values["joined_on"] = today()
+    values.update(fields)
+    return NetworkMember.objects.create(country=country, status=status, **values)

@@ -17,6 +17,7 @@ from django.urls.converters import IntConverter, SlugConverter, StringConverter,
 
 from amparo.api.urls import API_TOKEN
 from amparo.core.permissions import PUBLIC, SIGNED_IN
+from amparo.portal.converters import LanguagePrefixConverter
 from tests.factories import UserFactory
 
 SAMPLE_BY_CONVERTER = {
@@ -24,6 +25,7 @@ SAMPLE_BY_CONVERTER = {
     SlugConverter: "sample",
     StringConverter: "sample",
     UUIDConverter: "00000000-0000-0000-0000-000000000000",
+    LanguagePrefixConverter: "fr/",
 }
 
 # Django's own views that we mount and their declared rule.

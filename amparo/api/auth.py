@@ -13,13 +13,6 @@ class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> User | None:
         user = tokens.user_for_token(token)
         if user is not None:
-            # The same object the web views read, so shared helpers see the caller.
+            # The same object the web views read: each app's API asks `signed_in_user`.
             request.user = user
         return user
-
-
-def caller(request: HttpRequest) -> User:
-    """The authenticated staff member of an API request."""
-    user = request.auth  # type: ignore[attr-defined]
-    assert isinstance(user, User)
-    return user

@@ -6,12 +6,15 @@ no operation opts out. Domain refusals become 4xx answers with a message, never 
 
 from __future__ import annotations
 
+import importlib
+import importlib.util
 from typing import Any
 
+from django.apps import apps
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
-from ninja import NinjaAPI
+from ninja import NinjaAPI, Router
 
 from amparo.api.auth import TokenAuth
 from amparo.core.permissions import public
@@ -64,9 +67,14 @@ def object_not_found(request: HttpRequest, error: ObjectDoesNotExist) -> HttpRes
 
 
 def _add_routers() -> None:
-    from amparo.cases.api import router as cases_router
-
-    api.add_router("/", cases_router)
+    """Mount the `router` of every installed app's `api` module: the apps do not import the
+    api app, and a new app's API appears by having one."""
+    for config in apps.get_app_configs():
+        name = f"{config.name}.api"
+        if config.name.startswith("amparo.") and importlib.util.find_spec(name) is not None:
+            router = getattr(importlib.import_module(name), "router", None)
+            if isinstance(router, Router):
+                api.add_router("/", router)
 
 
 _add_routers()

@@ -12,8 +12,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from amparo.api import access
 from amparo.api.models import ApiToken
-from amparo.core import access, audit
+from amparo.core import audit
+from amparo.core.audit_actions import AuditAction
 from amparo.core.models import User
 from amparo.core.services import DomainError
 
@@ -32,19 +34,14 @@ def _digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def may_hold_token(user: User) -> bool:
-    """Staff only: an active account with at least one active membership (or a superuser)."""
-    return user.is_active and (user.is_superuser or access.active_memberships(user).exists())
-
-
 @transaction.atomic
 def issue_token(
     actor: User | None, user: User, *, name: str, days: int = DEFAULT_DAYS
 ) -> IssuedToken:
     """A new token for `user`. `actor` None is the server's operator (management command)."""
-    if actor is not None and actor.pk != user.pk and not actor.is_superuser:
+    if not access.may_manage_tokens_of(actor, user.pk):
         raise PermissionDenied
-    if not may_hold_token(user):
+    if not access.may_hold_token(user):
         raise DomainError(_("Only active staff members can hold an API token."))
     name = name.strip()
     if not name:
@@ -61,7 +58,7 @@ def issue_token(
     )
     audit.record(
         actor,
-        "api_token.issue",
+        AuditAction.API_TOKEN_ISSUE,
         token,
         changes={"user": user.username, "name": name, "expires_at": token.expires_at.isoformat()},
     )
@@ -70,13 +67,13 @@ def issue_token(
 
 @transaction.atomic
 def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
-    if actor is not None and actor.pk != token.user_id and not actor.is_superuser:
+    if not access.may_manage_tokens_of(actor, token.user_id):
         raise PermissionDenied
     if token.revoked_at is not None:
         raise DomainError(_("This token is already revoked."))
     token.revoked_at = timezone.now()
     token.save(update_fields=["revoked_at"])
-    audit.record(actor, "api_token.revoke", token, changes={"user": token.user.username})
+    audit.record(actor, AuditAction.API_TOKEN_REVOKE, token, changes={"user": token.user.username})
     return token
 
 
@@ -89,7 +86,7 @@ def user_for_token(secret: str) -> User | None:
         .filter(digest=_digest(secret), revoked_at__isnull=True, expires_at__gt=timezone.now())
         .first()
     )
-    if token is None or not may_hold_token(token.user):
+    if token is None or not access.may_hold_token(token.user):
         return None
     today = timezone.now().date()
     if token.last_used_on != today:

@@ -22,7 +22,7 @@ def _declare(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLR
             continue  # the schema and its viewer are made public by the API's docs_decorator
         callback: Any = pattern.callback
         if pattern.name == "api-root":
-            public(callback)  # always answers 404: it only anchors reverse() of the API
+            public(callback)  # shadowed by views.index; it only anchors reverse() of the API
         else:
             callback.amparo_permission = API_TOKEN
     return patterns
@@ -30,6 +30,8 @@ def _declare(patterns: list[URLPattern | URLResolver]) -> list[URLPattern | URLR
 
 _patterns, _app_name, _namespace = api.urls
 urlpatterns = [
+    # Before the API's own patterns, whose root answers 404.
+    path(PREFIX, views.index, name="api_index"),
     path(PREFIX, include((_declare(_patterns), _app_name), namespace=_namespace)),
     path("accounts/api-tokens/", views.token_list, name="api_tokens"),
     path("accounts/api-tokens/<int:pk>/revoke/", views.token_revoke, name="api_token_revoke"),

@@ -1,23 +1,61 @@
-"""A staff member's own API tokens: list, create (shown once), revoke."""
+"""The API's index at /api/v1/, and a staff member's own API tokens: list, create (shown once),
+revoke."""
 
 from __future__ import annotations
 
-from django.contrib import messages
-from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import gettext as _
-from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_POST
+from functools import cache
 
-from amparo.api import tokens
+from django.contrib import messages
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_GET, require_POST
+
+from amparo.api import access, tokens
 from amparo.api.forms import TokenForm
+from amparo.api.main import api
 from amparo.api.models import ApiToken
-from amparo.core.permissions import signed_in, signed_in_user
+from amparo.core.permissions import public, signed_in, signed_in_user
 from amparo.core.services import DomainError
+
+HTTP_METHODS = ("get", "post", "put", "patch", "delete")
+
+
+@cache
+def _operations() -> list[dict[str, str]]:
+    """Every operation of the API, from its OpenAPI schema (the same for every caller)."""
+    schema = api.get_openapi_schema(path_params={})
+    return [
+        {"method": method.upper(), "path": path, "summary": operation.get("summary", "")}
+        for path, methods in schema["paths"].items()
+        for method, operation in methods.items()
+        if method in HTTP_METHODS
+    ]
+
+
+# Public, like the schema it points to: it describes this free software's API, not its data.
+@public
+@require_GET
+def index(request: HttpRequest) -> JsonResponse:
+    """Where to start: the documentation, the schema, how to authenticate, the operations."""
+    return JsonResponse(
+        {
+            "name": api.title,
+            "version": api.version,
+            "documentation": reverse("api:openapi-view"),
+            "openapi": reverse("api:openapi-json"),
+            "authentication": (
+                "Authorization: Bearer amp_… — a personal token, created under My account → "
+                "API tokens or with `amparo api-token create`."
+            ),
+            "operations": _operations(),
+        },
+        json_dumps_params={"ensure_ascii": False},
+    )
 
 
 @signed_in
-@never_cache
 def token_list(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     form = TokenForm(request.POST or None)
@@ -38,7 +76,7 @@ def token_list(request: HttpRequest) -> HttpResponse:
         {
             "form": form,
             "secret": secret,
-            "may_hold": tokens.may_hold_token(user),
+            "may_hold": access.may_hold_token(user),
             "tokens": ApiToken.objects.filter(user=user),
         },
     )

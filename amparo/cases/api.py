@@ -2,8 +2,13 @@
 
 Reads go through `access.visible_events` / `visible_persons` and the consent presenter, writes
 through `services`, exactly as the web pages do; the same filters as the event list
-(`queries.event_conditions`). Lists use cursor pagination: pass the `next_cursor` of one page as
-`cursor` to get the next; a cursor stays valid while records are added.
+(`queries.event_conditions`). An answer that shows who someone is records it, once per request
+(`services.record_disclosure`). Search words and names never travel in an address: GET /events
+and GET /persons take only the filters that name nobody and refuse `q` and `name` with a 422 that
+says where to send them, the body of POST /events/search and POST /persons/search.
+
+Lists use cursor pagination: pass the `next_cursor` of one page as `cursor` to get the next; a
+cursor stays valid while records are added.
 """
 
 from __future__ import annotations
@@ -11,7 +16,7 @@ from __future__ import annotations
 import base64
 import binascii
 import datetime
-from collections.abc import Callable
+from collections.abc import Iterable
 from decimal import Decimal
 from typing import Any
 
@@ -22,18 +27,19 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Query, Router, Schema, Status
 
-from amparo.api.auth import caller
-from amparo.cases import access, queries, services
+from amparo.cases import access, queries, serialise, services
 from amparo.cases.models import (
-    EVENT_DESCRIPTION_FIELDS,
-    IDENTIFYING_FIELDS,
+    PERSON_FIELDS,
+    PERSON_TERMS,
     Act,
+    DisclosureChannel,
     Event,
     Person,
     Vocab,
 )
 from amparo.core.fields import blind_index
 from amparo.core.models import Clearance, Organisation, Term, User
+from amparo.core.permissions import signed_in_user
 from amparo.core.vocabulary import TermLookupError, TermResolver
 
 router = Router(tags=["cases"])
@@ -95,7 +101,7 @@ class ActOut(Schema):
     involvements: list[InvolvementOut]
 
 
-class EventOut(Schema):
+class EventFields(Schema):
     id: int
     reference_code: str
     organisation: str
@@ -117,12 +123,42 @@ class EventOut(Schema):
     external_id: str
     version: int
     notes: str | None = Field(description="Only for the owning organisation's staff.")
-    acts: list[ActOut] | None = Field(None, description="In the single-event answer only.")
+
+
+class EventOut(EventFields):
+    acts: list[ActOut]
+
+
+class ActBrief(Schema):
+    """An act as a list of events shows it: what, when, against whom (the victim's id)."""
+
+    id: int
+    type_of_act: TermOut
+    date: datetime.date | None
+    date_precision: str
+    victim_id: int
+
+
+class EventListItem(EventFields):
+    acts: list[ActBrief] = Field(
+        description=(
+            "Each act in brief, oldest first. The whole acts, with their victims and "
+            "perpetrators as you may see them: GET /events/{id} or GET /acts?event={id}."
+        )
+    )
 
 
 class EventPage(Schema):
-    items: list[EventOut]
+    items: list[EventListItem]
     next_cursor: str | None
+    total: int = Field(
+        description=(
+            "How many events match (not only this page). Counting stops past "
+            f"{queries.COUNT_LIMIT:,} unless `count=all` is asked; when it stopped, "
+            "`total_exact` is false and more than `total` events match."
+        )
+    )
+    total_exact: bool
 
 
 class ActPage(Schema):
@@ -217,18 +253,8 @@ ERRORS: dict[int, type[Schema]] = {400: Error, 401: Error, 403: Error, 404: Erro
 # --- reading ----------------------------------------------------------------------------------
 
 
-def _term(term: Term | None) -> dict[str, str] | None:
-    if term is None:
-        return None
-    return {"code": term.code, "thesaurus": term.thesaurus.code, "label": term.label()}
-
-
 def _person(presenter: access.PersonPresenter, person: Person) -> dict[str, Any]:
-    shown = presenter.present(person)
-    shown["sex"] = _term(person.sex)
-    shown["age_group"] = _term(person.age_group)
-    shown["defender_types"] = [_term(t) for t in person.defender_types.all()]
-    return shown
+    return serialise.person_values(person, presenter, serialise.API)
 
 
 def _act(
@@ -238,41 +264,27 @@ def _act(
         "id": act.pk,
         "event_id": event.pk,
         "event_reference": event.reference_code,
-        "type_of_act": _term(act.type_of_act),
-        "method": _term(act.method),
-        "date": act.date,
-        "date_precision": act.date_precision,
-        "consequences": [_term(t) for t in act.consequences.all()],
-        "targeted_activity": _term(act.targeted_activity),
-        "country": act.country,
-        "region": act.region,
-        "locality": act.locality,
-        "remarks": act.remarks if internal else None,
-        "victim": _person(presenter, act.victim),
-        "involvements": [
-            {
-                "id": i.pk,
-                "perpetrator": _person(presenter, i.perpetrator) if i.perpetrator else None,
-                "perpetrator_type": _term(i.perpetrator_type),
-                "degree_of_involvement": _term(i.degree_of_involvement),
-            }
-            for i in act.involvements.all()
-        ],
+        **serialise.act_values(
+            act, serialise.API, lambda person: _person(presenter, person), internal=internal
+        ),
+    }
+
+
+def _act_brief(act: Act) -> dict[str, Any]:
+    return {
+        "id": act.pk,
+        "type_of_act": serialise.API.term(act.type_of_act),
+        **serialise.API.partial_date("date", "date_precision", act.date, act.date_precision),
+        "victim_id": act.victim_id,
     }
 
 
 def _event(event: Event, internal: bool) -> dict[str, Any]:
     return {
         "id": event.pk,
-        "reference_code": event.reference_code,
-        "organisation": event.organisation.short_code,
-        **{
-            name: getattr(event, name)
-            for name in (*EVENT_DESCRIPTION_FIELDS, "status", "external_id", "version")
-        },
-        "confidentiality": Clearance(event.confidentiality).name.lower(),
-        "monitoring_status": _term(event.monitoring_status),
-        "notes": event.notes if internal else None,
+        **serialise.event_values(event, serialise.API, internal=internal),
+        "external_id": event.external_id,
+        "version": event.version,
     }
 
 
@@ -314,9 +326,14 @@ def _page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> tuple[list
     return items, base64.urlsafe_b64encode(str(items[-1].pk).encode()).decode().rstrip("=")
 
 
-class EventQuery(Schema):
-    q: str = Field("", description="Words in the title, description, locality or reference.")
-    name: str = Field("", description="Exact name of a person (for staff who may see names).")
+# Search words and names go in a request body, never in an address: addresses end up in
+# proxy and server logs and in browser history (see amparo/core/searches.py for the web list).
+SEARCH_LIMIT = 200
+
+
+class EventFilter(Schema):
+    """The filters of the event list that name nobody: GET /events takes them in its address."""
+
     country: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
@@ -325,8 +342,36 @@ class EventQuery(Schema):
     status: str = ""
     confidentiality: str | None = None
     organisation: str | None = Field(None, description="Short code of the owning organisation.")
+    count: str = Field(
+        "", description="`all`: count every match for `total` (slower on long lists)."
+    )
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
+
+
+class EventSearch(EventFilter):
+    """The filters with search words and a name: POST /events/search takes them in its body."""
+
+    q: str = Field(
+        "",
+        max_length=SEARCH_LIMIT,
+        description="Words in the title, description, locality or reference.",
+    )
+    name: str = Field(
+        "",
+        max_length=SEARCH_LIMIT,
+        description="Exact name of a person (for staff who may see names).",
+    )
+
+
+def _refuse_words_in_address(request: HttpRequest, names: tuple[str, ...], search: str) -> None:
+    given = [name for name in names if name in request.GET]
+    if given:
+        message = _(
+            "Send search words and names in the body of POST %(path)s, not in the address: "
+            "addresses are kept in logs."
+        ) % {"path": f"/api/v1{search}"}
+        raise ValidationError({name: message for name in given})
 
 
 def _resolve(codes: tuple[str, ...], value: str, key: str) -> Term:
@@ -351,7 +396,7 @@ def _clearance(value: str, key: str) -> int:
         raise ValidationError({key: _("Use one of: %(values)s.") % {"values": names}}) from None
 
 
-def _filters(query: EventQuery) -> queries.EventFilters:
+def _filters(query: EventSearch) -> queries.EventFilters:
     return queries.EventFilters(
         q=query.q,
         name=query.name,
@@ -368,17 +413,54 @@ def _filters(query: EventQuery) -> queries.EventFilters:
 
 
 @router.get("/events", response={200: EventPage, **ERRORS}, summary="List events")
-def list_events(request: HttpRequest, query: Query[EventQuery]) -> dict[str, Any]:
-    user = caller(request)
+def list_events(request: HttpRequest, query: Query[EventFilter]) -> dict[str, Any]:
+    """The events you may see, newest first, by the filters that name nobody; search words and
+    names: POST /events/search."""
+    _refuse_words_in_address(request, ("q", "name"), "/events/search")
+    return _event_page(request, EventSearch(**query.dict()))
+
+
+@router.post(
+    "/events/search", response={200: EventPage, **ERRORS}, summary="Search events (words, names)"
+)
+def search_events(request: HttpRequest, body: EventSearch) -> dict[str, Any]:
+    """The event list with search words and names, sent in the body to keep them out of logs."""
+    return _event_page(request, body)
+
+
+def _event_page(request: HttpRequest, query: EventSearch) -> dict[str, Any]:
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     conditions = queries.event_conditions(_filters(query), user, viewer)
     if query.organisation:
         conditions = conditions.narrowed(Q(organisation__short_code=query.organisation))
-    events = queries.listed_events(user, viewer, conditions, reach=query.limit + 1)
-    events = events.select_related("organisation", "monitoring_status__thesaurus")
+    listing = queries.listed_events(
+        user, viewer, conditions, reach=query.limit + 1, count_all=query.count == "all"
+    )
+    events = listing.events.select_related(
+        "organisation", "monitoring_status__thesaurus"
+    ).prefetch_related(
+        Prefetch(
+            "acts",
+            queryset=Act.objects.select_related("type_of_act__thesaurus").only(
+                "pk", "event_id", "victim_id", "date", "date_precision", "type_of_act"
+            ),
+        )
+    )
     items, next_cursor = _page(events, query.cursor, query.limit)
     internal = _internal_ids(user, viewer, items)
-    return {"items": [_event(e, e.pk in internal) for e in items], "next_cursor": next_cursor}
+    return {
+        "items": [
+            {
+                **_event(event, event.pk in internal),
+                "acts": [_act_brief(act) for act in event.acts.all()],
+            }
+            for event in items
+        ],
+        "next_cursor": next_cursor,
+        "total": listing.count if listing.exact else queries.COUNT_LIMIT,
+        "total_exact": listing.exact,
+    }
 
 
 def _visible_event(user: User, viewer: access.Viewer, pk: int) -> Event:
@@ -387,7 +469,7 @@ def _visible_event(user: User, viewer: access.Viewer, pk: int) -> Event:
 
 @router.get("/events/{int:event_id}", response={200: EventOut, **ERRORS}, summary="One event")
 def get_event(request: HttpRequest, event_id: int) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     _visible_event(user, viewer, event_id)
     event = (
@@ -403,22 +485,43 @@ def _event_with_acts(user: User, viewer: access.Viewer, event: Event) -> dict[st
     acts = list(event.acts.all())
     presenter.prime(_persons_in(acts))
     internal = access.internal_text_visible(user, event, viewer)
-    return {
+    answer = {
         **_event(event, internal),
         "acts": [_act(presenter, act, event, internal) for act in acts],
     }
+    services.record_disclosure(user, presenter.disclosed, DisclosureChannel.API, event)
+    return answer
 
 
 # --- writing ----------------------------------------------------------------------------------
 
 
 def _date(value: str, key: str) -> tuple[datetime.date | None, str]:
-    from amparo.cases.imports import CellError, parse_partial_date
+    from amparo.cases.exchange.imports import CellError, parse_partial_date
 
     try:
         return parse_partial_date(value.strip())
     except CellError as error:
         raise ValidationError({key: error.message}) from None
+
+
+def _set_person_fields(
+    result: services.PersonInput, data: Schema, given: Iterable[str], prefix: str
+) -> None:
+    """Copy the person's fields the caller `given` from `data` (PersonIn or PersonUpdate) into
+    the services' input, terms resolved and clearances named: one reading of PERSON_FIELDS."""
+    for name in PERSON_FIELDS:
+        if name not in given:
+            continue
+        value = getattr(data, name)
+        key = f"{prefix}{name}"
+        if name == "defender_types":
+            value = [_resolve(PERSON_TERMS[name], item, key) for item in value]
+        elif name in PERSON_TERMS:
+            value = _optional(PERSON_TERMS[name], value, key)
+        elif name == "confidentiality":
+            value = _clearance(value, key)
+        setattr(result, name, value)
 
 
 class _Inputs:
@@ -444,20 +547,9 @@ class _Inputs:
                 raise ValidationError({f"{key}.id": _("No such person, or not visible to you.")})
             result = services.PersonInput.existing(existing)
             self.persons[data.id] = result
-        for name in ("kind", "country", "region", "external_id", *IDENTIFYING_FIELDS):
-            if name in given:
-                setattr(result, name, getattr(data, name))
-        if "sex" in given:
-            result.sex = _optional(Vocab.SEX, data.sex, f"{key}.sex")
-        if "age_group" in given:
-            result.age_group = _optional(Vocab.AGE_GROUP, data.age_group, f"{key}.age_group")
-        if "defender_types" in given:
-            result.defender_types = [
-                _resolve(Vocab.DEFENDER_TYPE, v, f"{key}.defender_types")
-                for v in data.defender_types
-            ]
-        if data.confidentiality is not None:
-            result.confidentiality = _clearance(data.confidentiality, f"{key}.confidentiality")
+        if data.confidentiality is None:
+            given = given - {"confidentiality"}
+        _set_person_fields(result, data, given, f"{key}.")
         return result
 
     def act(self, data: ActIn, key: str) -> services.ActInput:
@@ -528,7 +620,7 @@ class _Inputs:
 
 @router.post("/events", response={201: EventOut, **ERRORS}, summary="Record an event")
 def create_event(request: HttpRequest, body: EventCreate) -> Status[dict[str, Any]]:
-    user = caller(request)
+    user = signed_in_user(request)
     organisation = Organisation.objects.filter(short_code=body.organisation).first()
     if organisation is None or not access.can_create_in(user, organisation):
         raise ValidationError(
@@ -542,7 +634,7 @@ def create_event(request: HttpRequest, body: EventCreate) -> Status[dict[str, An
 def update_event(request: HttpRequest, event_id: int, body: EventUpdate) -> dict[str, Any]:
     """Replaces the event's fields and acts: acts with an `id` are kept and changed, acts
     without one are added, acts left out are removed."""
-    user = caller(request)
+    user = signed_in_user(request)
     event = _visible_event(user, access.Viewer.of(user), event_id)
     data = _Inputs(user, event.organisation).event(body)
     services.update_event(user, event, data, expected_version=body.expected_version)
@@ -576,12 +668,18 @@ def _visible_acts(user: User, viewer: access.Viewer) -> QuerySet[Act]:
     return Act.objects.filter(event__in=access.visible_events(user, viewer).values("pk"))
 
 
-def _acts_answer(user: User, viewer: access.Viewer, acts: list[Act]) -> list[dict[str, Any]]:
+def _acts_answer(
+    user: User, viewer: access.Viewer, acts: list[Act], about: Act | None = None
+) -> list[dict[str, Any]]:
+    """The acts as `user` may see them; the identities shown are recorded (about one act, or
+    a list)."""
     presenter = access.PersonPresenter(user, viewer)
     presenter.prime(_persons_in(acts))
     events = {a.event_id: a.event for a in acts}
     internal = _internal_ids(user, viewer, list(events.values()))
-    return [_act(presenter, a, a.event, a.event_id in internal) for a in acts]
+    answer = [_act(presenter, a, a.event, a.event_id in internal) for a in acts]
+    services.record_disclosure(user, presenter.disclosed, DisclosureChannel.API, about)
+    return answer
 
 
 def _act_queryset(acts: QuerySet[Act]) -> QuerySet[Act]:
@@ -590,7 +688,7 @@ def _act_queryset(acts: QuerySet[Act]) -> QuerySet[Act]:
 
 @router.get("/acts", response={200: ActPage, **ERRORS}, summary="List acts")
 def list_acts(request: HttpRequest, query: Query[ActQuery]) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     acts = _visible_acts(user, viewer)
     if query.event is not None:
@@ -611,10 +709,10 @@ def list_acts(request: HttpRequest, query: Query[ActQuery]) -> dict[str, Any]:
 
 @router.get("/acts/{int:act_id}", response={200: ActOut, **ERRORS}, summary="One act")
 def get_act(request: HttpRequest, act_id: int) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     act = get_object_or_404(_act_queryset(_visible_acts(user, viewer)), pk=act_id)
-    return _acts_answer(user, viewer, [act])[0]
+    return _acts_answer(user, viewer, [act], about=act)[0]
 
 
 class ActCreate(ActIn):
@@ -626,66 +724,66 @@ class ActUpdate(ActIn):
     expected_version: int | None = Field(None, description="The event's `version` you read.")
 
 
-def _save_acts(
-    user: User,
-    event: Event,
-    change: Callable[[list[services.ActInput], _Inputs], list[services.ActInput]],
-    expected_version: int | None,
-) -> None:
-    """Update the event with its acts as `change` makes them from the recorded ones."""
-    inputs = _Inputs(user, event.organisation)
-    data = services.recorded_input(event, inputs.persons)
-    data.acts = change(list(data.acts), inputs)
-    services.update_event(user, event, data, expected_version=expected_version)
-
-
 @router.post("/acts", response={201: ActOut, **ERRORS}, summary="Add an act to an event")
 def create_act(request: HttpRequest, body: ActCreate) -> Status[dict[str, Any]]:
-    user = caller(request)
-    viewer = access.Viewer.of(user)
-    event = _visible_event(user, viewer, body.event)
-    before = set(event.acts.values_list("pk", flat=True))
-
-    def add(acts: list[services.ActInput], inputs: _Inputs) -> list[services.ActInput]:
-        new = inputs.act(body, "act")
-        new.id = None
-        return [*acts, new]
-
-    _save_acts(user, event, add, body.expected_version)
-    act = event.acts.exclude(pk__in=before).get()
+    user = signed_in_user(request)
+    event = _visible_event(user, access.Viewer.of(user), body.event)
+    data = _Inputs(user, event.organisation).act(body, "act")
+    data.id = None
+    act = services.add_act(user, event, data, expected_version=body.expected_version)
     return Status(201, get_act(request, act.pk))
 
 
 @router.put("/acts/{int:act_id}", response={200: ActOut, **ERRORS}, summary="Change an act")
 def update_act(request: HttpRequest, act_id: int, body: ActUpdate) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     act = get_object_or_404(_visible_acts(user, viewer).select_related("event"), pk=act_id)
-
-    def replace(acts: list[services.ActInput], inputs: _Inputs) -> list[services.ActInput]:
-        changed = inputs.act(body, "act")
-        changed.id = act.pk
-        return [changed if item.id == act.pk else item for item in acts]
-
-    _save_acts(user, act.event, replace, body.expected_version)
+    data = _Inputs(user, act.event.organisation).act(body, "act")
+    services.change_act(user, act, data, expected_version=body.expected_version)
     return get_act(request, act_id)
 
 
 # --- persons ----------------------------------------------------------------------------------
 
 
-class PersonQuery(Schema):
+class PersonFilter(Schema):
+    """The filters of the person list that name nobody: GET /persons takes them in its address."""
+
     kind: str = ""
     country: str = ""
     defender_type: str | None = Field(None, description="Term code; includes narrower terms.")
-    name: str = Field("", description="Exact name (only finds persons whose identity you see).")
     cursor: str | None = None
     limit: int = Field(DEFAULT_LIMIT, ge=1, le=MAX_LIMIT)
 
 
+class PersonSearch(PersonFilter):
+    """The filters with a name: POST /persons/search takes them in its body."""
+
+    name: str = Field(
+        "",
+        max_length=SEARCH_LIMIT,
+        description="Exact name (only finds persons whose identity you see).",
+    )
+
+
 @router.get("/persons", response={200: PersonPage, **ERRORS}, summary="List persons")
-def list_persons(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, Any]:
-    user = caller(request)
+def list_persons(request: HttpRequest, query: Query[PersonFilter]) -> dict[str, Any]:
+    """The persons you may see, by the filters that name nobody; by name: POST /persons/search."""
+    _refuse_words_in_address(request, ("name",), "/persons/search")
+    return _person_page(request, PersonSearch(**query.dict()))
+
+
+@router.post(
+    "/persons/search", response={200: PersonPage, **ERRORS}, summary="Search persons by name"
+)
+def search_persons(request: HttpRequest, body: PersonSearch) -> dict[str, Any]:
+    """The person list with a name, sent in the body to keep it out of logs."""
+    return _person_page(request, body)
+
+
+def _person_page(request: HttpRequest, query: PersonSearch) -> dict[str, Any]:
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     persons = access.visible_persons(user, viewer)
     if query.kind:
@@ -716,7 +814,9 @@ def list_persons(request: HttpRequest, query: Query[PersonQuery]) -> dict[str, A
     )
     presenter = access.PersonPresenter(user, viewer)
     presenter.prime(items)
-    return {"items": [_person(presenter, p) for p in items], "next_cursor": next_cursor}
+    answer = [_person(presenter, p) for p in items]
+    services.record_disclosure(user, presenter.disclosed, DisclosureChannel.API)
+    return {"items": answer, "next_cursor": next_cursor}
 
 
 class PersonUpdate(Schema):
@@ -745,7 +845,7 @@ class PersonCreate(PersonIn):
 @router.post("/persons", response={201: PersonOut, **ERRORS}, summary="Record a person")
 def create_person(request: HttpRequest, body: PersonCreate) -> Status[dict[str, Any]]:
     """A person outside any event, e.g. a defender to follow before anything has happened."""
-    user = caller(request)
+    user = signed_in_user(request)
     if body.id is not None:
         raise ValidationError({"id": _("Leave this out: a new person gets a new id.")})
     organisation = Organisation.objects.filter(short_code=body.organisation).first()
@@ -760,34 +860,20 @@ def create_person(request: HttpRequest, body: PersonCreate) -> Status[dict[str, 
     "/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="Change a person"
 )
 def update_person(request: HttpRequest, person_id: int, body: PersonUpdate) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     person = get_object_or_404(access.visible_persons(user, viewer), pk=person_id)
     data = services.PersonInput.existing(person)
-    for name in IDENTIFYING_FIELDS:
-        setattr(data, name, getattr(body, name))
-    if body.kind is not None:
-        data.kind = body.kind
-    if body.sex is not None:
-        data.sex = _optional(Vocab.SEX, body.sex, "sex")
-    if body.age_group is not None:
-        data.age_group = _optional(Vocab.AGE_GROUP, body.age_group, "age_group")
-    if body.defender_types is not None:
-        data.defender_types = [
-            _resolve(Vocab.DEFENDER_TYPE, v, "defender_types") for v in body.defender_types
-        ]
-    for name in ("country", "region", "external_id"):
-        if getattr(body, name) is not None:
-            setattr(data, name, getattr(body, name))
-    if body.confidentiality is not None:
-        data.confidentiality = _clearance(body.confidentiality, "confidentiality")
+    # Left out or null: unchanged (identifying fields too: None keeps them as they are).
+    given = {name for name in PERSON_FIELDS if getattr(body, name) is not None}
+    _set_person_fields(data, body, given, "")
     services.update_person(user, person, data)
     return get_person(request, person_id)
 
 
 @router.get("/persons/{int:person_id}", response={200: PersonOut, **ERRORS}, summary="One person")
 def get_person(request: HttpRequest, person_id: int) -> dict[str, Any]:
-    user = caller(request)
+    user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     person = get_object_or_404(
         access.visible_persons(user, viewer).select_related(
@@ -795,4 +881,7 @@ def get_person(request: HttpRequest, person_id: int) -> dict[str, Any]:
         ),
         pk=person_id,
     )
-    return _person(access.PersonPresenter(user, viewer), person)
+    presenter = access.PersonPresenter(user, viewer)
+    answer = _person(presenter, person)
+    services.record_disclosure(user, presenter.disclosed, DisclosureChannel.API, person)
+    return answer

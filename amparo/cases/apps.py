@@ -8,9 +8,10 @@ class CasesConfig(AppConfig):
     verbose_name = _("Case documentation")
 
     def ready(self) -> None:
-        from amparo.cases import access
+        from amparo.cases import access, home
         from amparo.cases.models import Event, Person
-        from amparo.core import audit
+        from amparo.core import access as core_access
 
-        audit.register_object_access(Event._meta.label_lower, access.can_view_event_id)
-        audit.register_object_access(Person._meta.label_lower, access.can_view_person_id)
+        core_access.register_trail_access(Event._meta.label_lower, access.can_view_event_id)
+        core_access.register_trail_access(Person._meta.label_lower, access.can_view_person_id)
+        home.register()

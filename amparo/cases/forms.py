@@ -12,7 +12,7 @@ from django.core.exceptions import ValidationError
 from django.db.models import F, QuerySet
 from django.forms.models import ModelChoiceIterator
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, ngettext_lazy
 from django.utils.translation import gettext_lazy as _
 from django_stubs_ext import StrOrPromise
 
@@ -29,6 +29,7 @@ from amparo.cases.models import (
     SharingGrant,
     Vocab,
 )
+from amparo.cases.queries import RECENT_DAYS, EventFilters, Work
 from amparo.cases.services import (
     ActInput,
     EventInput,
@@ -37,7 +38,7 @@ from amparo.cases.services import (
     PersonInput,
     SourceInput,
 )
-from amparo.core import countries
+from amparo.core import countries, vocabulary
 from amparo.core.models import Clearance, Organisation, Term, User, label_column
 from amparo.core.services import DomainError
 from amparo.core.widgets import PlainSelect
@@ -61,7 +62,7 @@ else:
 def terms_of(codes: tuple[str, ...]) -> QuerySet[Term]:
     """Active terms of the given thesauri: our own lists first, then HURIDOCS, in list order."""
     return (
-        Term.objects.filter(thesaurus__code__in=codes, active=True)
+        vocabulary.active_terms(*codes)
         .select_related("thesaurus")
         .order_by(F("thesaurus__source").asc(), "thesaurus__code", "position", "code")
     )
@@ -412,7 +413,7 @@ class ActForm(forms.Form):
             act.clean()
         except ValidationError as error:
             model_errors_to_form(self, error)
-        data["date"] = act.date
+        data["date"], data["date_precision"] = act.date, act.date_precision
         return data
 
 
@@ -614,7 +615,8 @@ class GuidedEventForms:
         if person is None:
             return {"identity_visible": True, "pseudonym": ""}
         return {
-            "identity_visible": self.presenter.identity_visible(person),
+            # A visible identity fills the form in: disclosed (the view records it).
+            "identity_visible": self.presenter.discloses(person),
             "pseudonym": access.pseudonym(person),
         }
 
@@ -806,11 +808,49 @@ class EventFilterForm(forms.Form):
         required=False,
         empty_value=None,
     )
+    show = forms.ChoiceField(
+        label=_("Show"),
+        choices=[("", _("All events")), *Work.choices],
+        required=False,
+        help_text=ngettext_lazy(
+            "Recently: in the last %(days)d day.", "Recently: in the last %(days)d days.", "days"
+        )
+        % {"days": RECENT_DAYS},
+    )
+
+    # Searches that may name someone travel in a POST and the session, never in an address
+    # (see views.event_list); the other filters name nobody and stay in the list's address.
+    PRIVATE = ("q", "name")
+    PUBLIC = (
+        "country",
+        "date_from",
+        "date_to",
+        "type_of_act",
+        "defender_type",
+        "status",
+        "confidentiality",
+        "show",
+    )
 
     def __init__(self, *args: Any, names_allowed: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         if not names_allowed:
             del self.fields["name"]
+
+    def filters(self) -> EventFilters:
+        data = self.cleaned_data
+        return EventFilters(
+            q=data.get("q") or "",
+            name=data.get("name") or "",
+            country=data.get("country") or "",
+            date_from=data.get("date_from"),
+            date_to=data.get("date_to"),
+            type_of_act=data.get("type_of_act"),
+            defender_type=data.get("defender_type"),
+            status=data.get("status") or "",
+            confidentiality=data.get("confidentiality"),
+            work=data.get("show") or "",
+        )
 
 
 class SharingForm(forms.Form):

@@ -16,8 +16,9 @@ writes the audit log.
 from __future__ import annotations
 
 import datetime
+import functools
 from collections.abc import Iterable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import pycountry
 from django.core.exceptions import ValidationError
@@ -26,10 +27,18 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from amparo.core.fields import BlindIndexField, EncryptedJSONField, EncryptedTextField
-from amparo.core.models import Clearance, Organisation, Term, User, validate_country_code
+from amparo.core.models import (
+    AuditEntry,
+    Clearance,
+    Organisation,
+    Term,
+    User,
+    validate_country_code,
+)
 
 # --- Controlled vocabularies ------------------------------------------------------------------
 
@@ -108,25 +117,29 @@ class DatePrecision(models.TextChoices):
     UNKNOWN = "unknown", _("Unknown")
 
 
-def normalise_partial_date(value: datetime.date | None, precision: str) -> datetime.date | None:
-    """The canonical stored form of a date known to `precision`."""
+def normalise_partial_date(
+    value: datetime.date | None, precision: str
+) -> tuple[datetime.date | None, str]:
+    """The canonical stored form of a date known to `precision`: (date, precision). A blank date
+    means the date is unknown, whatever precision was chosen (forms offer "Exact day" first, and
+    an empty date field should not fail because of it)."""
     if value is None or precision == DatePrecision.UNKNOWN:
-        return None
+        return None, DatePrecision.UNKNOWN
     if precision == DatePrecision.MONTH:
-        return value.replace(day=1)
+        return value.replace(day=1), precision
     if precision == DatePrecision.YEAR:
-        return value.replace(month=1, day=1)
-    return value
-
-
-def check_partial_date(value: datetime.date | None, precision: str, field: str) -> None:
-    if precision != DatePrecision.UNKNOWN and value is None:
-        raise ValidationError({field: _("Give the date, or set its precision to unknown.")})
-    check_not_in_future(value, field)
+        return value.replace(month=1, day=1), precision
+    return value, precision
 
 
 def check_not_in_future(value: datetime.date | None, field: str) -> None:
-    if value is not None and value > timezone.localdate():
+    if value is None:
+        return
+    # Every time zone's date is within a day of UTC's: an older date needs no look-up of the
+    # current time zone (an import checks tens of thousands of dates).
+    if value < datetime.datetime.now(datetime.UTC).date() - datetime.timedelta(days=1):
+        return
+    if value > timezone.localdate():
         raise ValidationError({field: _("This date is in the future.")})
 
 
@@ -146,13 +159,19 @@ def format_partial_date(value: datetime.date | None, precision: str) -> str:
     return partial_date_iso(value, precision) or str(_("date unknown"))
 
 
+@functools.lru_cache(maxsize=1024)
+def _subdivision(code: str) -> Any:
+    """The ISO 3166-2 subdivision `code` names, or None (an import checks thousands)."""
+    return pycountry.subdivisions.get(code=code)  # type: ignore[no-untyped-call]
+
+
 def validate_region(country: str, region: str, field: str = "region") -> None:
     """A region is an ISO 3166-2 subdivision code of the record's country (e.g. KE-30)."""
     if not region:
         return
     if not country:
         raise ValidationError({field: _("Choose the country before the region.")})
-    subdivision = pycountry.subdivisions.get(code=region.upper())  # type: ignore[no-untyped-call]
+    subdivision = _subdivision(region.upper())
     if subdivision is None:
         raise ValidationError(
             {field: _("%(code)s is not an ISO 3166-2 region code.") % {"code": region}}
@@ -269,6 +288,15 @@ EVENT_DESCRIPTION_FIELDS = (
 IDENTIFYING_FIELDS = ("full_name", "other_names", "contact", "id_numbers", "address", "notes")
 # What is counted about a person: in clear, for statistics (see Person).
 PERSON_ATTRIBUTES = ("sex", "age_group", "defender_types", "country", "region")
+# Everything a person is given as, by the pages, the API and imports: the one declaration the
+# services' PersonInput, the API's schemas and the import's PersonSpec follow (a test holds them
+# to it). Those given as terms name their vocabulary in PERSON_TERMS.
+PERSON_FIELDS = ("kind", *IDENTIFYING_FIELDS, *PERSON_ATTRIBUTES, "confidentiality", "external_id")
+PERSON_TERMS: dict[str, tuple[str, ...]] = {
+    "sex": Vocab.SEX,
+    "age_group": Vocab.AGE_GROUP,
+    "defender_types": Vocab.DEFENDER_TYPE,
+}
 
 
 class Person(models.Model):
@@ -322,6 +350,11 @@ class Person(models.Model):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Set while an import writes this record: hidden from everyone until the import publishes
+    # all it wrote at once (amparo/cases/services/bulk.py), deleted if the import fails.
+    pending_import = models.ForeignKey(
+        "ImportJob", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = ["id"]
@@ -351,7 +384,7 @@ class Event(models.Model):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
         VERIFIED = "verified", _("Verified")
-        CLOSED = "closed", _("Closed")
+        CLOSED = "closed", pgettext_lazy("event status", "Closed")
 
     organisation = models.ForeignKey(
         Organisation,
@@ -427,10 +460,21 @@ class Event(models.Model):
     )
     created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
+    # The random token of the form that recorded the event: a form sent twice (Back, then Save
+    # again; a double click) finds the event it recorded instead of recording a second one.
+    # Nullable (None: recorded without a token) because SQLite adds a nullable column in place,
+    # where a NOT NULL one makes Django rebuild the table, which drops the triggers that keep
+    # the text index (migration 0004) up to date.
+    creation_token = models.CharField(max_length=64, null=True, blank=True, editable=False)  # noqa: DJ001
     updated_by = models.ForeignKey(
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     updated_at = models.DateTimeField(auto_now=True)
+    # Set while an import writes this record: hidden from everyone until the import publishes
+    # all it wrote at once (amparo/cases/services/bulk.py), deleted if the import fails.
+    pending_import = models.ForeignKey(
+        "ImportJob", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
 
     class Meta:
         ordering = [models.F("start_date").desc(nulls_last=True), "-id"]
@@ -439,7 +483,12 @@ class Event(models.Model):
                 fields=["organisation", "external_id"],
                 condition=~Q(external_id=""),
                 name="event_external_id_unique_per_organisation",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["created_by", "creation_token"],
+                condition=Q(creation_token__isnull=False),
+                name="event_creation_token_unique_per_creator",
+            ),
         ]
         indexes: ClassVar = [
             models.Index(fields=["organisation", "status"]),
@@ -454,10 +503,14 @@ class Event(models.Model):
         return f"{self.reference_code} {self.title}"
 
     def clean(self) -> None:
-        self.start_date = normalise_partial_date(self.start_date, self.start_precision)
-        self.end_date = normalise_partial_date(self.end_date, self.end_precision)
-        check_partial_date(self.start_date, self.start_precision, "start_date")
-        check_partial_date(self.end_date, self.end_precision, "end_date")
+        self.start_date, self.start_precision = normalise_partial_date(
+            self.start_date, self.start_precision
+        )
+        self.end_date, self.end_precision = normalise_partial_date(
+            self.end_date, self.end_precision
+        )
+        check_not_in_future(self.start_date, "start_date")
+        check_not_in_future(self.end_date, "end_date")
         if self.start_date and self.end_date and self.end_date < self.start_date:
             raise ValidationError({"end_date": _("The event cannot end before it starts.")})
         validate_region(self.country, self.region)
@@ -513,8 +566,8 @@ class Act(NumberedRecord):
         indexes = [models.Index(fields=["type_of_act", "event"], name="cases_act_type_event")]
 
     def clean(self) -> None:
-        self.date = normalise_partial_date(self.date, self.date_precision)
-        check_partial_date(self.date, self.date_precision, "date")
+        self.date, self.date_precision = normalise_partial_date(self.date, self.date_precision)
+        check_not_in_future(self.date, "date")
         validate_region(self.country, self.region)
 
     @property
@@ -762,24 +815,66 @@ class ConsentRecord(NumberedRecord):
         return self.withdrawn_at is None and self.given_on <= timezone.localdate()
 
 
+class DisclosureChannel(models.TextChoices):
+    """Through what a person's identity was shown to someone (kept in the audit entry)."""
+
+    EVENT_PAGE = "event_page", _("Event page")
+    EVENT_PRINT = "event_print", _("Printable event")
+    EVENT_FORM = "event_form", _("Event form")
+    API = "api", _("API")
+    WEB_EXPORT = "web_export", _("Export from the web")
+    CLI_EXPORT = "cli_export", _("Export at the command line")
+    STATISTICS = "statistics", _("Statistics (the sources of an estimate)")
+    ALERT = "alert", _("Early warning (alerts and risk pages)")
+    PUBLICATION = "publication", _("Public portal, under a consent to publication")
+
+
+class IdentityDisclosure(models.Model):
+    """One person whose identity an audit entry records as disclosed ("person.identity_disclosed").
+
+    The entry is the record (chained, listing the person ids); these rows only index it by
+    person, so that "who has seen this person" is one index range on SQLite and PostgreSQL
+    alike instead of a scan of every entry's JSON. Written with the entry by
+    `services.record_disclosure`, never otherwise."""
+
+    # The unique constraint's index (person, entry) serves the lookup; no second index on person.
+    person = models.ForeignKey(Person, on_delete=models.CASCADE, related_name="+", db_index=False)
+    entry = models.ForeignKey(AuditEntry, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["person", "entry"], name="one_disclosure_per_entry")
+        ]
+        verbose_name = _("identity disclosure")
+        verbose_name_plural = _("identity disclosures")
+
+    def __str__(self) -> str:
+        return f"person {self.person_id} in audit entry {self.entry_id}"
+
+
 # --- History ----------------------------------------------------------------------------------
 
 
-VERSION_ACTIONS = {
-    "create": _("Recorded"),
-    "update": _("Edited"),
-    "submit": _("Submitted for verification"),
-    "verify": _("Verified"),
-    "close": _("Closed"),
-    "restore": _("Earlier version restored"),
-    "add_source": _("Source added"),
-    "add_intervention": _("Intervention added"),
-    "add_chain_link": _("Linked to another event"),
-    "remove_source": _("Source removed"),
-    "remove_intervention": _("Intervention removed"),
-    "remove_chainlink": _("Link to another event removed"),
-    "update_person": _("Person's details changed"),
-}
+class VersionAction(models.TextChoices):
+    """What made a version of an event: one registry, as the audit log's actions."""
+
+    CREATE = "create", _("Recorded")
+    UPDATE = "update", _("Edited")
+    ADD_ACT = "add_act", _("Act added")
+    CHANGE_ACT = "change_act", _("Act changed")
+    SUBMIT = "submit", _("Submitted for verification")
+    VERIFY = "verify", _("Verified")
+    CLOSE = "close", pgettext_lazy("event history action", "Closed")
+    RESTORE = "restore", _("Earlier version restored")
+    ADD_SOURCE = "add_source", _("Source added")
+    ADD_INTERVENTION = "add_intervention", _("Intervention added")
+    ADD_CHAIN_LINK = "add_chain_link", _("Linked to another event")
+    REMOVE_SOURCE = "remove_source", _("Source removed")
+    REMOVE_INTERVENTION = "remove_intervention", _("Intervention removed")
+    REMOVE_CHAIN_LINK = "remove_chainlink", _("Link to another event removed")
+    UPDATE_PERSON = "update_person", _("Person's details changed")
+    MERGE_PERSON = "merge_person", _("Two records of one person merged")
+    UNMERGE_PERSON = "unmerge_person", _("Merge of two person records undone")
 
 
 class EventVersion(models.Model):
@@ -810,7 +905,9 @@ class EventVersion(models.Model):
 
     @property
     def action_label(self) -> str:
-        return str(VERSION_ACTIONS.get(self.action, self.action))
+        if self.action in VersionAction.values:
+            return str(VersionAction(self.action).label)
+        return self.action
 
 
 class ReferenceCounter(models.Model):
@@ -827,3 +924,95 @@ class ReferenceCounter(models.Model):
 
     def __str__(self) -> str:
         return f"{self.organisation_id}/{self.year}: {self.last_number}"
+
+
+class PersonMerge(NumberedRecord):
+    """Two records of one person, made one: every act, involvement, source and intervention of
+    `duplicate` was re-pointed to `survivor`. `moved` lists exactly which rows moved, so that
+    undoing the merge puts them back; the duplicate's own record (its names, contacts, consents)
+    is kept as it was, and so is every source's record of what it reported."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    survivor = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    duplicate = models.ForeignKey(Person, on_delete=models.PROTECT, related_name="+")
+    moved = models.JSONField(default=dict)
+    merged_by = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
+    merged_at = models.DateTimeField(auto_now_add=True)
+    undone_by = models.ForeignKey(
+        User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-merged_at", "-id"]
+        constraints: ClassVar = [
+            models.CheckConstraint(
+                condition=~Q(survivor=models.F("duplicate")), name="no_merge_with_itself"
+            ),
+            # A person is merged into one other at a time.
+            models.UniqueConstraint(
+                fields=["duplicate"],
+                condition=Q(undone_at__isnull=True),
+                name="one_live_merge_per_duplicate",
+            ),
+        ]
+        verbose_name = _("merge of persons")
+        verbose_name_plural = _("merges of persons")
+
+
+class ImportJob(models.Model):
+    """One import of a file into an organisation: its progress while it runs, its outcome after.
+
+    The events and persons it creates are written in short transactions, each row marked with
+    the job (`pending_import`) and so hidden from everyone, then published together in one
+    short transaction; if the import fails or is abandoned, they are deleted. `errors` may quote
+    the file's cells (names), so it is encrypted."""
+
+    class Kind(models.TextChoices):
+        TABLE = "table", _("Table (CSV or XLSX, one row per act)")
+        HURIDOCS = "huridocs", _("HURIDOCS exchange document (JSON)")
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", _("Waiting to start")
+        CHECKING = "checking", _("Checking the file")
+        WRITING = "writing", _("Writing")
+        PUBLISHED = "published", _("Imported")
+        CHECKED = "checked", _("Checked, nothing written")
+        FAILED = "failed", _("Failed, nothing written")
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
+    created_by = creator_field()
+    kind = models.CharField(max_length=20, choices=Kind.choices, default=Kind.TABLE)
+    filename = models.CharField(max_length=200, blank=True)
+    # The stashed upload a queued job imports (amparo/cases/exchange/stash.py).
+    upload = models.CharField(max_length=64, blank=True)
+    dry_run = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    rows = models.PositiveIntegerField(default=0)
+    # Progress: how many of `total` steps (events to check, then to write) are done.
+    done = models.PositiveIntegerField(default=0)
+    total = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    errors = EncryptedJSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    # Touched as the import goes: a job in progress whose heartbeat stopped was abandoned.
+    heartbeat_at = models.DateTimeField(default=timezone.now)
+    finished_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-id"]
+        verbose_name = _("import")
+        verbose_name_plural = _("imports")
+
+    def __str__(self) -> str:
+        return f"import #{self.pk} ({self.status})"
+
+    @property
+    def imported(self) -> bool:
+        return self.status == self.Status.PUBLISHED
+
+    @property
+    def finished(self) -> bool:
+        return self.status in {self.Status.PUBLISHED, self.Status.CHECKED, self.Status.FAILED}

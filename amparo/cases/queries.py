@@ -8,25 +8,61 @@ from __future__ import annotations
 
 import datetime
 from collections import defaultdict
+from collections.abc import Collection
 from dataclasses import dataclass, field
 
-from django.db import connection
-from django.db.models import Exists, F, Max, OuterRef, Prefetch, Q, QuerySet
+from django.db import connection, models
+from django.db.models import Count, Exists, F, Max, OuterRef, Prefetch, Q, QuerySet, Value
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Coalesce, NullIf
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from amparo.cases import access
-from amparo.cases.models import Act, Event, Involvement, Person
-from amparo.core.models import Term, User
+from amparo.cases.models import Act, Event, IdentityDisclosure, Involvement, Person
+from amparo.core.models import AuditEntry, Term, User
 
 # The text index matches substrings of at least three characters; shorter words are compared
 # row by row.
 TRIGRAM = 3
 
 
+# "Recently", for the work lists below: what changed in the last RECENT_DAYS days.
+RECENT_DAYS = 14
+
+
+class Work(models.TextChoices):
+    """The lists of a person's work: the home page's panels count them, and link to the event
+    list showing one (`?show=to_verify`)."""
+
+    TO_VERIFY = "to_verify", _("Waiting for my verification")
+    MY_DRAFTS = "my_drafts", _("My drafts")
+    SHARED_RECENTLY = "shared_recently", _("Shared with me recently")
+    CONSENT_CHANGED = "consent_changed", _("Consent given or withdrawn recently")
+
+
+def work_condition(work: str, user: User, viewer: access.Viewer) -> Q:
+    """The events of one of the person's work lists (visibility is applied by the caller)."""
+    since = timezone.now() - datetime.timedelta(days=RECENT_DAYS)
+    condition: Q | None
+    if work == Work.TO_VERIFY:
+        condition = access.verifiable_q(viewer)
+    elif work == Work.MY_DRAFTS:
+        condition = Q(status=Event.Status.DRAFT, created_by=user.pk)
+    elif work == Work.SHARED_RECENTLY:
+        condition = access.shared_since_q(viewer, since)
+    elif work == Work.CONSENT_CHANGED:
+        condition = access.consent_changed_since_q(viewer, since)
+    else:
+        raise ValueError(f"Unknown work list {work!r}")
+    return Q(pk__in=[]) if condition is None else condition
+
+
 @dataclass(frozen=True)
 class EventFilters:
     q: str = ""
     name: str = ""
+    work: str = ""
     country: str = ""
     date_from: datetime.date | None = None
     date_to: datetime.date | None = None
@@ -113,6 +149,8 @@ def event_conditions(
         condition &= Q(start_date__lte=filters.date_to)
     if filters.status:
         condition &= Q(status=filters.status)
+    if filters.work:
+        condition &= work_condition(filters.work, user, viewer or access.Viewer.of(user))
     if filters.confidentiality is not None:
         condition &= Q(confidentiality=filters.confidentiality)
     acts: list[QuerySet[Act]] = []
@@ -161,8 +199,10 @@ def for_listing(events: QuerySet[Event]) -> QuerySet[Event]:
     )
 
 
+# Terms with their list in one query (a term shows its list's code).
+_TERMS = Term.objects.select_related("thesaurus")
 _PERSONS = Person.objects.select_related("sex__thesaurus", "age_group__thesaurus").prefetch_related(
-    "defender_types__thesaurus"
+    Prefetch("defender_types", queryset=_TERMS)
 )
 _TERM_RELATIONS = (
     "type_of_act__thesaurus",
@@ -175,7 +215,7 @@ def with_act_relations(acts: QuerySet[Act]) -> QuerySet[Act]:
     """Acts with everything shown of them (terms, victim, perpetrators) in a fixed number of
     queries: the API and exports present the same act."""
     return acts.select_related(*_TERM_RELATIONS).prefetch_related(
-        "consequences__thesaurus",
+        Prefetch("consequences", queryset=_TERMS),
         Prefetch("victim", queryset=_PERSONS),
         Prefetch(
             "involvements",
@@ -263,7 +303,12 @@ def _walk_in_order(
 
     SQLite keeps no statistics to make this choice, so it is made here: the walk reads about
     `reach` * events / matches rows. With a count that is only a lower bound, that is an upper
-    bound; when it exceeds WALK_BUDGET the exact count decides."""
+    bound; when it exceeds WALK_BUDGET the exact count decides.
+
+    Kept because the figures do not hold without it (issue 10, `python -m tests.bench
+    cases_list`, 100,000 events, same world, planner on then off): page 40 took 145 ms
+    (p50) with it and 492 ms without, the exact count 154 ms and 478 ms, type of act with
+    an exact count 245 ms and 630 ms; the other filters were within the machine's noise."""
     if connection.vendor != "sqlite":
         return False, count, exact
     rows = Event.objects.aggregate(last=Max("pk"))["last"] or 0  # rowids: O(1) in SQLite
@@ -282,15 +327,30 @@ def _in_order(
     return _matching(user, viewer, conditions.from_acts)
 
 
+@dataclass(frozen=True)
+class Listing:
+    """The visible events matching some conditions, to read the first `reach` of in an order,
+    and how many they are: exact up to COUNT_LIMIT or when asked (`exact`), else more than
+    COUNT_LIMIT (`count` is then COUNT_LIMIT + 1)."""
+
+    events: QuerySet[Event]
+    count: int
+    exact: bool
+
+
 def listed_events(
-    user: User, viewer: access.Viewer, conditions: EventConditions, *, reach: int
-) -> QuerySet[Event]:
-    """The visible events matching `conditions`, to read the first `reach` of in an order."""
-    walk = False
-    if connection.vendor == "sqlite":
-        count, exact = _counted(user, viewer, conditions, exact=False)
-        walk = _walk_in_order(user, viewer, conditions, reach, count, exact)[0]
-    return _in_order(user, viewer, conditions, walk)
+    user: User,
+    viewer: access.Viewer,
+    conditions: EventConditions,
+    *,
+    reach: int,
+    count_all: bool = False,
+) -> Listing:
+    """The events for a list read in another order than the page's (the API's cursor), with
+    the same capped count as the page (`event_page`)."""
+    count, exact = _counted(user, viewer, conditions, exact=count_all)
+    walk, count, exact = _walk_in_order(user, viewer, conditions, reach, count, exact)
+    return Listing(_in_order(user, viewer, conditions, walk), count, exact)
 
 
 def event_page(
@@ -317,3 +377,71 @@ def event_page(
     offset = (number - 1) * size
     events = for_listing(_in_order(user, viewer, conditions, walk))[offset : offset + size]
     return EventPage(events=list(events), number=number, size=size, count=count, exact=exact)
+
+
+def disclosures_of(person: Person) -> QuerySet[AuditEntry]:
+    """The audit entries that record `person`'s identity as seen, newest first, found through
+    their index by person (`IdentityDisclosure`), not by reading every entry's JSON."""
+    entries = IdentityDisclosure.objects.filter(person=person).values("entry_id")
+    return AuditEntry.objects.filter(pk__in=entries).order_by("-id")
+
+
+# --- Aggregate counts that name no one ---------------------------------------------------------
+
+# Acts count in aggregate figures once a second person has verified their event.
+COUNTED_STATUSES = (Event.Status.VERIFIED, Event.Status.CLOSED)
+
+
+def _codes_and_below(thesaurus: str, codes: Collection[str]) -> list[int]:
+    """The ids of the terms `codes` of `thesaurus` and of every term below them (one query)."""
+    children: dict[int | None, list[int]] = defaultdict(list)
+    queue = []
+    for pk, parent, code in Term.objects.filter(thesaurus__code=thesaurus).values_list(
+        "pk", "parent_id", "code"
+    ):
+        children[parent].append(pk)
+        if code in codes:
+            queue.append(pk)
+    found = list(queue)
+    while queue:
+        for child in children[queue.pop()]:
+            found.append(child)
+            queue.append(child)
+    return found
+
+
+def act_counts(
+    *,
+    countries: Collection[str],
+    start: datetime.date,
+    end: datetime.date,
+    act_types: Collection[str] = (),
+    victim_types: Collection[str] = (),
+) -> dict[str, int]:
+    """How many acts happened in each of `countries` in [start, end): acts of verified or closed
+    events, in the act's country (else the event's), on the act's date (else the event's start).
+    With `act_types` (codes of hrd_violations) or `victim_types` (codes of defender_types), each
+    with the terms below it, an act counts when it is of one of those types *or* against a victim
+    of one of those types. Counts only, over every organisation's records: for figures such as
+    the network's scorecard, which name no event and no person; undated acts are left out."""
+    acts = Act.objects.filter(event__status__in=COUNTED_STATUSES).annotate(
+        counted_country=Coalesce(NullIf("country", Value("")), "event__country"),
+        counted_date=Coalesce("date", "event__start_date"),
+    )
+    acts = acts.filter(
+        counted_country__in=[code.upper() for code in countries],
+        counted_date__gte=start,
+        counted_date__lt=end,
+    )
+    if act_types or victim_types:
+        kinds = Q(pk__in=[])
+        if act_types:
+            kinds |= Q(type_of_act__in=_codes_and_below("hrd_violations", act_types))
+        if victim_types:
+            victims = Person.objects.filter(
+                defender_types__in=_codes_and_below("defender_types", victim_types)
+            )
+            kinds |= Q(victim__in=victims.values("pk"))
+        acts = acts.filter(kinds)
+    rows = acts.values("counted_country").annotate(count=Count("pk")).order_by()
+    return {row["counted_country"]: row["count"] for row in rows}

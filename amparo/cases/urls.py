@@ -32,6 +32,11 @@ urlpatterns = [
         name="consent_withdraw",
     ),
     path("<int:pk>/comments/", views.comment_add, name="comment_add"),
+    path(
+        "persons/<int:person_pk>/disclosures/",
+        views.person_disclosures,
+        name="person_disclosures",
+    ),
     path("<int:pk>/sources/new/", views.source_add, name="source_add"),
     path("<int:pk>/sources/<int:item_pk>/remove/", views.source_remove, name="source_remove"),
     path("<int:pk>/interventions/new/", views.intervention_add, name="intervention_add"),

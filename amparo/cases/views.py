@@ -5,18 +5,23 @@ of the rule each view declares."""
 from __future__ import annotations
 
 import json
+import re
+import secrets
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
 from django.db.models import F, Prefetch, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from amparo.cases import access, queries, services
+from amparo.cases import access, event_page, queries, services
 from amparo.cases.forms import (
     ChainLinkForm,
     CommentForm,
@@ -31,6 +36,7 @@ from amparo.cases.models import (
     Act,
     ChainLink,
     ConsentRecord,
+    DisclosureChannel,
     Event,
     EventVersion,
     Intervention,
@@ -39,10 +45,10 @@ from amparo.cases.models import (
     SharingGrant,
     Source,
 )
-from amparo.core.models import User
+from amparo.core import searches
+from amparo.core.models import AuditEntry, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
-from amparo.intake import access as intake_access
 
 PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -72,30 +78,59 @@ def _page_number(request: HttpRequest) -> int:
         return 1
 
 
+# The list's searches that may name someone, kept out of its address (amparo/core/searches.py).
+SEARCH_SCOPE = "cases.event_list"
+
+
+def _public_query(data: Any) -> QueryDict:
+    """The filters in `data` that name nobody, as the list's address keeps them."""
+    query = QueryDict(mutable=True)
+    for name in EventFilterForm.PUBLIC:
+        for value in data.getlist(name):
+            if value:
+                query.appendlist(name, value)
+    return query
+
+
 @requires("cases.view")
 def event_list(request: HttpRequest) -> HttpResponse:
+    """The filtered list. Search words and names come in a POST, are kept in the session and
+    replaced in the address by `search=<id>`; the other filters stay in the address."""
     user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     names_allowed = access.can_search_names(user, viewer)
-    form = EventFilterForm(request.GET or None, names_allowed=names_allowed)
+    context: dict[str, Any] = {
+        "count_limit": queries.COUNT_LIMIT,
+        "can_record": bool(viewer.organisations_allowing(access.CREATE)),
+        "page": None,
+    }
+    if request.method == "POST":
+        form = EventFilterForm(request.POST, names_allowed=names_allowed)
+        if not form.is_valid():
+            # No list under the errors: an unfiltered list would pass for the search's result.
+            return render(request, "cases/event_list.html", context | {"form": form}, status=400)
+        query = _public_query(request.POST)
+        words = {name: form.cleaned_data.get(name) or "" for name in EventFilterForm.PRIVATE}
+        if any(words.values()):
+            query["search"] = searches.remember(request, SEARCH_SCOPE, words)
+        return redirect(f"{reverse('cases:event_list')}?{query.urlencode()}")
+    data = _public_query(request.GET)
+    search_id = request.GET.get("search", "")
+    if search_id:
+        kept = searches.recall(request, SEARCH_SCOPE, search_id)
+        if kept is None:
+            form = EventFilterForm(data or None, names_allowed=names_allowed)
+            return render(
+                request, "cases/event_list.html", context | {"form": form, "expired": True}
+            )
+        for name in EventFilterForm.PRIVATE:
+            data[name] = kept.get(name, "")
+    form = EventFilterForm(data or None, names_allowed=names_allowed)
     conditions = queries.EventConditions()
-    if form.is_bound and form.is_valid():
-        data = form.cleaned_data
-        conditions = queries.event_conditions(
-            queries.EventFilters(
-                q=data.get("q") or "",
-                name=data.get("name") or "",
-                country=data.get("country") or "",
-                date_from=data.get("date_from"),
-                date_to=data.get("date_to"),
-                type_of_act=data.get("type_of_act"),
-                defender_type=data.get("defender_type"),
-                status=data.get("status") or "",
-                confidentiality=data.get("confidentiality"),
-            ),
-            user,
-            viewer,
-        )
+    if form.is_bound:
+        if not form.is_valid():
+            return render(request, "cases/event_list.html", context | {"form": form}, status=400)
+        conditions = queries.event_conditions(form.filters(), user, viewer)
     page = queries.event_page(
         user,
         viewer,
@@ -104,22 +139,27 @@ def event_list(request: HttpRequest) -> HttpResponse:
         size=_page_size(request),
         count_all=request.GET.get("count") == "all",
     )
-    query = request.GET.copy()
-    query.pop("page", None)
+    query = _public_query(request.GET)
+    if search_id:
+        query["search"] = search_id
+    for name in ("count", "per_page"):  # how the list is shown: kept from page to page
+        if request.GET.get(name):
+            query[name] = request.GET[name]
     return render(
         request,
         "cases/event_list.html",
-        {
-            "form": form,
-            "page": page,
-            "query": query.urlencode(),
-            "count_limit": queries.COUNT_LIMIT,
-            "can_record": bool(viewer.organisations_allowing(access.CREATE)),
-        },
+        context | {"form": form, "page": page, "query": query.urlencode()},
     )
 
 
 # --- Recording and editing ----------------------------------------------------------------------
+
+
+# The token of one new-event form, in its address (see Event.creation_token): Back and Save
+# again send the same form, whose event is then found instead of recorded twice. It travels in
+# the URL, not in a hidden field, because a browser that fetches the page again on Back restores
+# what was typed but not hidden fields; the token says nothing about the event.
+FORM_TOKEN = re.compile(r"[A-Za-z0-9_-]{16,64}")
 
 
 @requires("cases.record")
@@ -130,6 +170,19 @@ def event_create(request: HttpRequest) -> HttpResponse:
     allowed = viewer.organisations_allowing(access.CREATE)
     if not allowed:
         raise PermissionDenied
+    token = request.GET.get("form", "")
+    if not FORM_TOKEN.fullmatch(token):
+        if request.method == "GET":
+            return redirect(f"{reverse('cases:event_create')}?form={secrets.token_urlsafe(24)}")
+        token = ""
+    recorded = services.event_recorded_with(user, token)
+    if recorded is not None and request.method == "POST":
+        messages.info(
+            request,
+            _("This form was saved already, as event %(code)s. Edit the event to change it.")
+            % {"code": recorded.reference_code},
+        )
+        return redirect("cases:event_detail", pk=recorded.pk)
     page = GuidedEventForms(
         user,
         data=request.POST if request.method == "POST" else None,
@@ -139,8 +192,10 @@ def event_create(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and page.is_valid():
         organisation = page.organisation
         assert organisation is not None
+        data = page.to_input()
+        data.creation_token = token
         try:
-            event = services.create_event(user, organisation, page.to_input())
+            event = services.create_event(user, organisation, data)
         except (ValidationError, DomainError) as error:
             page.show_service_errors(error)
         except PermissionDenied:
@@ -154,7 +209,12 @@ def event_create(request: HttpRequest) -> HttpResponse:
             )
             return redirect("cases:event_detail", pk=event.pk)
     status = 400 if request.method == "POST" and page.show_errors else 200
-    return render(request, "cases/event_form.html", {"page": page, "event": None}, status=status)
+    return render(
+        request,
+        "cases/event_form.html",
+        {"page": page, "event": None, "recorded": recorded},
+        status=status,
+    )
 
 
 @requires("cases.record")
@@ -186,6 +246,8 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("Changes saved."))
             return redirect("cases:event_detail", pk=event.pk)
+    # The form is filled in with the identities the editor may see.
+    services.record_disclosure(user, page.presenter.disclosed, DisclosureChannel.EVENT_FORM, event)
     status = 400 if request.method == "POST" and page.show_errors else 200
     return render(request, "cases/event_form.html", {"page": page, "event": event}, status=status)
 
@@ -193,8 +255,11 @@ def event_edit(request: HttpRequest, pk: int) -> HttpResponse:
 # --- The event page -----------------------------------------------------------------------------
 
 
-def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) -> dict[str, Any]:
-    """Everything the detail and print pages show, as this user may see it."""
+def _event_context(
+    request: HttpRequest, event: Event, viewer: access.Viewer, channel: DisclosureChannel
+) -> dict[str, Any]:
+    """Everything the detail and print pages show, as this user may see it; the identities it
+    shows are recorded as seen through `channel`."""
     user = signed_in_user(request)
     actions = access.actions_on(user, event, viewer)
     presenter = access.PersonPresenter(user, viewer)
@@ -238,6 +303,7 @@ def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) ->
             persons.setdefault(intervention.intervening_person.pk, intervention.intervening_person)
     presenter.prime(persons.values())
     shown = {pk: presenter.present(person) for pk, person in persons.items()}
+    services.record_disclosure(user, presenter.disclosed, channel, event)
     # Templates cannot look up a dict by a variable key: hang each presented person on its row.
     for act in acts:
         act.victim_shown = shown[act.victim_id]  # type: ignore[attr-defined]
@@ -259,6 +325,7 @@ def _event_context(request: HttpRequest, event: Event, viewer: access.Viewer) ->
     return {
         "event": event,
         "actions": actions,
+        "notices": access.notices_on(user, event, viewer),
         "internal_visible": access.internal_text_visible(user, event, viewer),
         "acts": acts,
         "persons": shown,
@@ -281,14 +348,14 @@ def _render_detail(
     status: int = 200,
 ) -> HttpResponse:
     user = signed_in_user(request)
-    context = _event_context(request, event, viewer)
+    context = _event_context(request, event, viewer, DisclosureChannel.EVENT_PAGE)
     actions = context["actions"]
     consent_forms = consent_forms or {}
     consent_panel = []
     may_record = {
         pk
         for pk, person in context["person_objects"].items()
-        if services.can_record_consent(user, person)
+        if access.can_record_consent(user, person)
     }
     if may_record:
         consents: dict[int, list[ConsentRecord]] = {}
@@ -327,10 +394,13 @@ def _render_detail(
         "discussion_visible": discussion,
         "comments": event.comments.select_related("author") if discussion else [],
         "comment_form": comment_form or CommentForm() if access.COMMENT in actions else None,
-        # Only the reports the user handles: a report says who asked for protection and how.
-        "intake_reports": list(
-            intake_access.visible_submissions(user).filter(event=event).order_by("received_on")
-        ),
+        # What other apps show on the event page (intake: the reports it was opened from).
+        "sections": event_page.sections_for(user, event),
+        "disclosure_persons": [
+            context["persons"][pk]
+            for pk, person in context["person_objects"].items()
+            if access.can_view_disclosures(user, person, viewer)
+        ],
     }
     return render(request, "cases/event_detail.html", context, status=status)
 
@@ -371,7 +441,8 @@ def event_print(request: HttpRequest, pk: int) -> HttpResponse:
     user = signed_in_user(request)
     viewer = access.Viewer.of(user)
     event = access.get_visible_event(user, pk, viewer)
-    return render(request, "cases/event_print.html", _event_context(request, event, viewer))
+    context = _event_context(request, event, viewer, DisclosureChannel.EVENT_PRINT)
+    return render(request, "cases/event_print.html", context)
 
 
 # --- Workflow -----------------------------------------------------------------------------------
@@ -429,7 +500,7 @@ def version_detail(request: HttpRequest, pk: int, number: int) -> HttpResponse:
             "event": event,
             "version": version,
             "changes_json": json.dumps(version.changes, indent=2, ensure_ascii=False),
-            "can_restore": access.can(user, access.RESTORE, event, viewer)
+            "can_restore": access.RESTORE in access.actions_on(user, event, viewer)
             and version.number != event.version,
         },
     )
@@ -448,6 +519,59 @@ def version_restore(request: HttpRequest, pk: int, number: int) -> HttpResponse:
     else:
         messages.success(request, _("Version %(number)d restored.") % {"number": version.number})
     return redirect("cases:event_detail", pk=event.pk)
+
+
+# --- Who has seen an identity -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class DisclosureRow:
+    entry: AuditEntry
+    channel: str
+    event: Event | None  # the event whose page, print or form showed the identity, if visible
+    about: str  # what showed it, when not an event the reader may open
+
+
+def _disclosed_in(entry: AuditEntry) -> str:
+    if entry.object_type == "cases.event":
+        return _("Event #%(id)s") % {"id": entry.object_id}
+    if entry.object_type == "cases.person":
+        return _("This person's record")
+    if entry.object_type == "cases.act":
+        return _("Act #%(id)s") % {"id": entry.object_id}
+    return _("A list or an export")
+
+
+@requires("audit.view_organisation_log")
+def person_disclosures(request: HttpRequest, person_pk: int) -> HttpResponse:
+    """Who has seen a person's identity, when and through what: for the administrators of the
+    person's organisation. The page shows the pseudonym only, so reading it discloses nothing."""
+    user = signed_in_user(request)
+    viewer = access.Viewer.of(user)
+    person = Person.objects.filter(pk=person_pk).first()
+    if person is None or not access.can_view_disclosures(user, person, viewer):
+        raise Http404
+    page = Paginator(queries.disclosures_of(person), PAGE_SIZE).get_page(request.GET.get("page"))
+    event_ids = [
+        int(entry.object_id) for entry in page.object_list if entry.object_type == "cases.event"
+    ]
+    events = access.visible_events(user, viewer).in_bulk(event_ids)
+    rows = [
+        DisclosureRow(
+            entry=entry,
+            channel=str(DisclosureChannel(channel).label)
+            if (channel := entry.changes.get("channel")) in DisclosureChannel.values
+            else str(channel),
+            event=events.get(int(entry.object_id)) if entry.object_type == "cases.event" else None,
+            about=_disclosed_in(entry),
+        )
+        for entry in page.object_list
+    ]
+    return render(
+        request,
+        "cases/person_disclosures.html",
+        {"person": person, "pseudonym": access.pseudonym(person), "page": page, "rows": rows},
+    )
 
 
 # --- Sharing and consent ------------------------------------------------------------------------

@@ -6,10 +6,21 @@ question. Roles that can see restricted data must use two-factor authentication.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 
-from amparo.core.models import AuditEntry, Clearance, Membership, Organisation, Role, User
+from amparo.core.models import (
+    AuditEntry,
+    Clearance,
+    Membership,
+    Organisation,
+    Role,
+    Term,
+    Thesaurus,
+    User,
+)
 
 # rule -> roles (in any organisation) that grant it; superusers hold every rule.
 RULES: dict[str, frozenset[str]] = {
@@ -20,8 +31,26 @@ RULES: dict[str, frozenset[str]] = {
     "cases.view": frozenset(r.value for r in Role),
     "cases.record": frozenset({Role.ADMINISTRATOR, Role.DOCUMENTALIST}),
     # The intake inbox; which submissions each member handles is decided in amparo/intake/access.py.
+    # Recommendations are public documents: every member reads them; what each role may do
+    # with them is decided in amparo/recommendations/access.py.
+    "recommendations.view": frozenset(r.value for r in Role),
     "intake.handle": frozenset(
         {Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.FOCAL_POINT, Role.NETWORK_SECRETARIAT}
+    ),
+    # Early warning; which alerts and assessments each member sees is decided in
+    # amparo/warning/access.py.
+    "warning.view": frozenset(r.value for r in Role),
+    # Coordinated response; which plans each member sees is decided in amparo/response/access.py.
+    "response.view": frozenset(r.value for r in Role),
+    # The network section; what each member of it may do is decided in amparo/network/access.py.
+    "network.view": frozenset(r.value for r in Role),
+    # Statistics; which events each role may count is decided in amparo/stats/access.py.
+    "stats.view": frozenset(r.value for r in Role),
+    "stats.dedupe": frozenset({Role.ADMINISTRATOR, Role.DOCUMENTALIST}),
+    # The editors' pages of the public portal; who may prepare, approve or withdraw which
+    # publication is decided in amparo/portal/access.py.
+    "portal.publish": frozenset(
+        {Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.ANALYST, Role.REVIEWER}
     ),
 }
 
@@ -94,3 +123,94 @@ def visible_audit_entries(user: User) -> QuerySet[AuditEntry]:
             object_id__in=member_ids.values("as_text"),
         )
     )
+
+
+# --- The deployment: organisations, accounts, vocabularies, the chain ---------------------------
+
+
+def is_deployment_operator(actor: User | None) -> bool:
+    """None is the server's operator at the command line (shell access is the credential);
+    a signed-in actor must be a deployment administrator (superuser)."""
+    return actor is None or (actor.is_active and actor.is_superuser)
+
+
+def may_create_organisations(actor: User | None) -> bool:
+    return is_deployment_operator(actor)
+
+
+def may_create_accounts(actor: User | None) -> bool:
+    return is_deployment_operator(actor)
+
+
+def may_load_vocabularies(actor: User | None) -> bool:
+    return is_deployment_operator(actor)
+
+
+def may_manage_members(actor: User | None, organisation: Organisation) -> bool:
+    return actor is None or administered_organisations(actor).filter(pk=organisation.pk).exists()
+
+
+def may_verify_audit_chain(user: User) -> bool:
+    """Checking the whole chain reads every entry: deployment administrators only."""
+    return user.is_authenticated and user.is_active and user.is_superuser
+
+
+# --- Who may read the audit trail of which record ----------------------------------------------
+
+CanView = Callable[[User, str], bool]
+_object_access: dict[str, CanView] = {}
+
+
+def register_trail_access(object_type: str, can_view: CanView) -> None:
+    """Declare who may read the audit trail of records of `object_type` ("app_label.model").
+
+    Each app registers its own types (in `AppConfig.ready`) with the same predicate its views use,
+    so the trail of a record is readable exactly by those who may see the record."""
+    registered = _object_access.get(object_type)
+    if registered is not None and registered is not can_view:
+        raise ValueError(f"Audit trail access for {object_type!r} is already registered.")
+    _object_access[object_type] = can_view
+
+
+def trail_is_registered(object_type: str) -> bool:
+    return object_type in _object_access
+
+
+def can_view_trail(user: User, object_type: str, object_id: str) -> bool:
+    """Unknown object types are nobody's to read, so that a trail's existence leaks nothing."""
+    can_view = _object_access.get(object_type)
+    if can_view is None or not user.is_authenticated or not user.is_active:
+        return False
+    return user.is_superuser or can_view(user, object_id)
+
+
+def _pk(object_id: str) -> int | None:
+    return int(object_id) if object_id.isascii() and object_id.isdigit() else None
+
+
+def _can_view_organisation(user: User, object_id: str) -> bool:
+    pk = _pk(object_id)
+    return pk is not None and administered_organisations(user).filter(pk=pk).exists()
+
+
+def _can_view_user(user: User, object_id: str) -> bool:
+    pk = _pk(object_id)
+    if pk is None:
+        return False
+    if pk == user.pk:
+        return True
+    return (
+        administered_organisations(user)
+        .filter(memberships__user_id=pk, memberships__is_active=True)
+        .exists()
+    )
+
+
+def _can_view_vocabulary(user: User, object_id: str) -> bool:
+    return has_rule(user, "vocabulary.view")
+
+
+register_trail_access(Organisation._meta.label_lower, _can_view_organisation)
+register_trail_access(User._meta.label_lower, _can_view_user)
+register_trail_access(Thesaurus._meta.label_lower, _can_view_vocabulary)
+register_trail_access(Term._meta.label_lower, _can_view_vocabulary)

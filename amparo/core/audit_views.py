@@ -15,7 +15,7 @@ from django.shortcuts import render
 from django.urls import NoReverseMatch, reverse
 from django.utils.translation import gettext_lazy as _
 
-from amparo.core import access, audit
+from amparo.core import access, audit, audit_actions
 from amparo.core.models import AuditEntry
 from amparo.core.permissions import requires, signed_in, signed_in_user
 
@@ -69,13 +69,14 @@ class AuditFilterForm(forms.Form):
 @dataclass(frozen=True)
 class Row:
     entry: AuditEntry
+    action: str
     changes: str
     trail_url: str | None
 
 
 def _trail_url(entry: AuditEntry) -> str | None:
     """Link to a record's trail only where the link can lead somewhere."""
-    if not entry.object_id or not audit.is_registered(entry.object_type):
+    if not entry.object_id or not access.trail_is_registered(entry.object_type):
         return None
     try:
         return reverse("core:object_audit_trail", args=[entry.object_type, entry.object_id])
@@ -92,6 +93,7 @@ def _page(
     rows = [
         Row(
             entry=entry,
+            action=audit_actions.label(entry.action),
             changes=json.dumps(entry.changes, indent=2, ensure_ascii=False, sort_keys=True)
             if entry.changes
             else "",
@@ -109,17 +111,24 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     entries = access.visible_audit_entries(user)
     entries = form.apply(entries) if form.is_valid() else entries.none()
     page, rows = _page(request, entries)
-    verification = audit.verify() if user.is_superuser and request.GET.get("verify") else None
+    may_verify = access.may_verify_audit_chain(user)
+    verification = audit.verify() if may_verify and request.GET.get("verify") else None
     return render(
         request,
         "core/audit_log.html",
-        {"form": form, "page": page, "rows": rows, "verification": verification},
+        {
+            "form": form,
+            "page": page,
+            "rows": rows,
+            "may_verify": may_verify,
+            "verification": verification,
+        },
     )
 
 
 @signed_in
 def object_audit_trail(request: HttpRequest, object_type: str, object_id: str) -> HttpResponse:
-    if not audit.can_view_trail(signed_in_user(request), object_type, object_id):
+    if not access.can_view_trail(signed_in_user(request), object_type, object_id):
         raise Http404
     page, rows = _page(request, audit.trail(object_type, object_id))
     return render(

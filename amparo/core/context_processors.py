@@ -19,6 +19,12 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
             "cases": "cases.view" in rules,
             "intake": "intake.handle" in rules,
             "members": "organisation.manage_members" in rules,
+            "recommendations": "recommendations.view" in rules,
+            "network": "network.view" in rules,
+            "portal": "portal.publish" in rules,
+            "stats": "stats.view" in rules,
+            "warning": "warning.view" in rules,
+            "response": "response.view" in rules,
             "vocabularies": "vocabulary.view" in rules,
         }
     }

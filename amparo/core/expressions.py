@@ -12,7 +12,8 @@ class Unindexed(Func):
     index (`+column`, SQLite's documented way to disqualify a term). Where most rows match the
     condition anyway, this lets SQLite walk the index of the ORDER BY and stop after one page,
     instead of fetching every match through the other index and sorting them all. Other
-    databases plan from statistics and get the column unchanged."""
+    databases plan from statistics and get the column unchanged. It stays while the event
+    list's figures need it: see `cases.queries._walk_in_order`."""
 
     template = "%(expressions)s"
     arity = 1

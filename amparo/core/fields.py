@@ -7,6 +7,10 @@
 
     Person.objects.filter(name_index=blind_index("  ana MARÍA "))
 
+A lookup with `blind_index(value)` compares the column with the value's index under every index
+key in the ring (amparo.core.crypto), so rows still indexed under an older key are found while
+`amparo keys promote` recomputes them; writes always use the primary index key.
+
 Values are encrypted in `get_prep_value` and decrypted in `from_db_value`, so model instances,
 forms and `values()` always hold plaintext and the database only ever sees ciphertext. Each
 ciphertext is bound to its field's *purpose* (by default "app_label.model.field"): a ciphertext
@@ -20,7 +24,6 @@ except `isnull` is refused with an explanation instead of silently matching noth
 from __future__ import annotations
 
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -36,6 +39,7 @@ from django.core.exceptions import (
 )
 from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
+from django.db.models import lookups
 from django.db.models.expressions import Expression
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -44,10 +48,14 @@ from amparo.core import crypto
 
 if TYPE_CHECKING:
     from django.db.models.lookups import Lookup, Transform
+    from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
     _Field = models.Field
     _CharField = models.CharField
+    _Exact = lookups.Exact[Any]
 else:
+    _Exact = lookups.Exact
+
     # django-stubs types a field by what may be assigned to it and what reading it gives
     # (Field[set type, get type]); Django's classes cannot be subscripted, so these can, and the
     # subscript is dropped at run time. mypy sees the real generic classes.
@@ -62,7 +70,6 @@ else:
 
 _ST = TypeVar("_ST", contravariant=True)
 _GT = TypeVar("_GT", covariant=True)
-_HEX_DIGEST = re.compile(r"[0-9a-f]{64}")
 
 
 class EncryptedField(_Field[_ST, _GT]):
@@ -294,15 +301,24 @@ class BlindIndexField(_CharField[_ST, _GT]):
         setattr(model_instance, self.attname, digest)
         return digest
 
-    def digest(self, value: str) -> str | None:
-        """The index of `value`; None for blank text, so rows without a name never match."""
-        return crypto.blind_index(value, self.purpose) if crypto.normalise(value) else None
+    def digest(self, value: str, ring: crypto.KeyRing | None = None) -> str | None:
+        """The index of `value` under the primary index key of `ring` (default: the configured
+        one); None for blank text, so rows without a name never match."""
+        if not crypto.normalise(value):
+            return None
+        return (ring or crypto.keyring()).index_value(value, self.purpose)
+
+    def lookup_values(self, value: str) -> list[str]:
+        """What a lookup of `value` compares the column with: its index under every index key;
+        for blank text, a value no row holds (not NULL, which would match every blank row)."""
+        return crypto.index_values(value, self.purpose) if crypto.normalise(value) else [""]
 
     def get_prep_value(self, value: Any) -> str | None:
         if isinstance(value, BlindIndexQuery):
-            # Not None, which Django would turn into "IS NULL" and so match every blank row.
-            return self.digest(value.value) or ""
-        if value is None or (isinstance(value, str) and _HEX_DIGEST.fullmatch(value)):
+            return self.lookup_values(value.value)[0]
+        if value is None or (
+            isinstance(value, str) and crypto.INDEX_VALUE_PATTERN.fullmatch(value)
+        ):
             return value
         raise ValueError(
             _(
@@ -311,6 +327,26 @@ class BlindIndexField(_CharField[_ST, _GT]):
             )
             % {"field": f"{self.model._meta.label}.{self.name}"}
         )
+
+
+@BlindIndexField.register_lookup
+class BlindIndexExact(_Exact):
+    """`index=blind_index(value)`: the value's index under any key of the ring (a SQL IN)."""
+
+    def get_prep_lookup(self) -> Any:
+        if isinstance(self.rhs, BlindIndexQuery):
+            return self.rhs
+        return super().get_prep_lookup()
+
+    def as_sql(self, compiler: SQLCompiler, connection: BaseDatabaseWrapper) -> _AsSqlType:
+        if not isinstance(self.rhs, BlindIndexQuery):
+            return super().as_sql(compiler, connection)
+        field = self.lhs.output_field
+        assert isinstance(field, BlindIndexField)
+        values = field.lookup_values(self.rhs.value)
+        lhs_sql, lhs_params = self.process_lhs(compiler, connection)
+        placeholders = ", ".join(["%s"] * len(values))
+        return f"{lhs_sql} IN ({placeholders})", (*lhs_params, *values)
 
 
 @dataclass(frozen=True)
@@ -337,9 +373,35 @@ def encrypted_columns() -> list[EncryptedColumn]:
 
 
 def _encrypted_columns() -> Iterator[EncryptedColumn]:
+    for model, field in _concrete_fields():
+        if isinstance(field, EncryptedField):
+            yield EncryptedColumn(model=model, field=field)
+
+
+@dataclass(frozen=True)
+class IndexColumn:
+    """One blind index of one concrete model: what `amparo keys promote` recomputes."""
+
+    model: type[models.Model]
+    field: BlindIndexField[Any, Any]
+
+    @property
+    def label(self) -> str:
+        return f"{self.model._meta.label}.{self.field.name}"
+
+
+def index_columns() -> list[IndexColumn]:
+    """Every BlindIndexField of every installed model (found as encrypted_columns finds theirs)."""
+    return [
+        IndexColumn(model=model, field=field)
+        for model, field in _concrete_fields()
+        if isinstance(field, BlindIndexField)
+    ]
+
+
+def _concrete_fields() -> Iterator[tuple[type[models.Model], models.Field[Any, Any]]]:
     for model in apps.get_models():
         if model._meta.proxy:
             continue
         for field in model._meta.local_concrete_fields:
-            if isinstance(field, EncryptedField):
-                yield EncryptedColumn(model=model, field=field)
+            yield model, field

@@ -1,37 +1,70 @@
-"""Managing the key ring: generating it, reporting on it, rotating to a new primary key.
+"""Managing the key ring: generate, status, add, promote, rotate, retire.
 
 `amparo keys` (amparo/core/management/commands/keys.py) is a thin shell over these functions.
+The ring holds keys for several purposes (amparo.core.crypto): data keys encrypt fields, index
+keys make blind indexes, audit keys chain the audit log, and one derivation key never changes.
 
-Rotation first adds a new primary key to the key file, then re-encrypts every ciphertext still
-under an older key, batch by batch, one transaction per batch. Rows are chosen by the key id at
-the start of the stored text (a prefix match in SQL), so a run that stops half-way (a crash, a
-lost connection, Ctrl-C) loses nothing: committed batches stay re-encrypted, the rest is still
-readable under the old key, which stays in the ring, and `rotate(resume=True)` finishes the job
-without adding yet another key.
+Changing a key is two steps, so that servers sharing one database never meet a value made with a
+key they do not hold:
 
-Each row is written back only if it still holds the ciphertext that was read, so an edit made
-by the web application during the rotation is never overwritten with re-encrypted old data.
+1. `add` writes a new key into the key file without using it. Copy the file to every server
+   (running processes read it again within seconds).
+2. `promote KEY_ID` makes it the primary key of its purpose, then moves everything to it: data
+   keys re-encrypt every ciphertext, index keys recompute every blind index from the decrypted
+   values; audit entries are never rewritten (each names its key). Copy the file to every server
+   again: until a server has it, it keeps writing under the old key, which every server holds,
+   and a second `promote KEY_ID` moves what it wrote.
+
+`rotate` is both steps at once, for a single server. `retire KEY_ID` removes a key that nothing
+uses any more, and refuses, with the count in each column, while anything does.
+
+Moving is done batch by batch, one transaction per batch. Rows are chosen by the key id at the
+start of the stored text (a prefix match in SQL), so a run that stops half-way (a crash, a lost
+connection, Ctrl-C) loses nothing: committed batches stay moved, the rest is still readable under
+the old key, which stays in the ring, and the same `promote` (or `rotate --resume`) finishes the
+job. Each row is written back only if it still holds what was read, so an edit made by the web
+application meanwhile is never overwritten. While index values are recomputed, lookups compare
+with the value's index under every index key in the ring, so no row goes missing from a search.
+
+Every change to the ring is recorded in the audit log: key ids and counts, never key material.
 """
 
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.db import connections, router, transaction
-from django.db.models import Count, F, Q, QuerySet, TextField
+from django.db.models import Count, F, Model, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
 from amparo.core import audit, crypto
-from amparo.core.fields import EncryptedColumn, encrypted_columns
+from amparo.core.audit_actions import AuditAction
+from amparo.core.crypto import Purpose
+from amparo.core.fields import (
+    BlindIndexField,
+    EncryptedColumn,
+    EncryptedField,
+    IndexColumn,
+    encrypted_columns,
+    index_columns,
+)
+from amparo.core.models import AuditEntry
 
 DEFAULT_BATCH_SIZE = 1000
-_RAW = "_amparo_ciphertext"
+_RAW = "_amparo_stored"
+_SOURCE = "_amparo_source"
+UNKNOWN = "?"
+# What audit entries about a key name as their object (with the key id).
+KEY_OBJECT_TYPE = "core.key"
+AUDIT_COLUMN = f"{AuditEntry._meta.label}.key_id"
+# The purposes whose keys an operator adds, promotes and retires.
+CHANGEABLE = (Purpose.DATA, Purpose.INDEX, Purpose.AUDIT)
 
 
 class KeysError(Exception):
@@ -79,82 +112,136 @@ def generate(path: Path | None = None, *, if_missing: bool = False) -> Generated
     return Generated(path=path, created=True)
 
 
+# --- where keys are used ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One place that holds values made with keys of one purpose: an encrypted field or a blind
+    index. `raw` is the stored text, read without decrypting anything."""
+
+    label: str
+    model: type[Model]
+    field_name: str
+
+    def stored(self) -> QuerySet[Any]:
+        manager = self.model._base_manager.db_manager(router.db_for_write(self.model))
+        queryset: QuerySet[Any] = manager.annotate(
+            **{_RAW: Cast(F(self.field_name), output_field=TextField())}
+        ).filter(**{f"{_RAW}__isnull": False})
+        return queryset
+
+
+def _columns(purpose: Purpose) -> list[Column]:
+    found: list[EncryptedColumn | IndexColumn]
+    found = [*encrypted_columns()] if purpose is Purpose.DATA else [*index_columns()]
+    return [Column(c.label, c.model, c.field.name) for c in found]
+
+
+def _made_with(key: crypto.Key) -> Q:
+    """The stored values made with `key` (data or index)."""
+    if key.purpose is Purpose.DATA:
+        return Q(**{f"{_RAW}__startswith": crypto.ciphertext_prefix(key.id)})
+    prefix = crypto.index_prefix(key)
+    if prefix is None:  # a format-1 index key: its values are those without a key id
+        return ~Q(**{f"{_RAW}__contains": ":"})
+    return Q(**{f"{_RAW}__startswith": prefix})
+
+
+def usage(ring: crypto.KeyRing, purpose: Purpose) -> dict[str, dict[str, int]]:
+    """How many stored values each key of `purpose` made, per column; "?" counts values under
+    a key that is not in the ring."""
+    if purpose is Purpose.AUDIT:
+        counts = dict(
+            AuditEntry.objects.exclude(key_id="")
+            .values_list("key_id")
+            .annotate(entries=Count("pk"))
+            .values_list("key_id", "entries")
+        )
+        by_key = {key_id: counts.pop(key_id, 0) for key_id in ring.of(purpose)}
+        by_key[UNKNOWN] = sum(counts.values())
+        return {AUDIT_COLUMN: by_key}
+    keys = list(ring.of(purpose).values())
+    result: dict[str, dict[str, int]] = {}
+    for column in _columns(purpose):
+        # Aliases by position: key ids may contain "--", which Django refuses in an alias.
+        counts = column.stored().aggregate(
+            total=Count("pk"),
+            **{
+                f"key{position}": Count("pk", filter=_made_with(key))
+                for position, key in enumerate(keys)
+            },
+        )
+        by_key = {key.id: counts[f"key{position}"] for position, key in enumerate(keys)}
+        by_key[UNKNOWN] = counts["total"] - sum(by_key.values())
+        result[column.label] = by_key
+    return result
+
+
+def _outstanding(ring: crypto.KeyRing, purpose: Purpose) -> dict[str, int]:
+    """Per column, the stored values not made with the primary key of `purpose`."""
+    if purpose not in (Purpose.DATA, Purpose.INDEX):
+        return {}
+    primary = ring.primary(purpose)
+    return {
+        column.label: column.stored().exclude(_made_with(primary)).count()
+        for column in _columns(purpose)
+    }
+
+
 # --- status -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class KeyUsage:
     key_id: str
+    purpose: Purpose
     created_at: str
     primary: bool
-    ciphertexts: int
+    # Values (ciphertexts, index values, audit entries) made with the key; None for the
+    # derivation key, whose digests are not stored where they could be counted.
+    uses: int | None
+
+    @property
+    def ciphertexts(self) -> int:
+        return self.uses or 0
 
 
 @dataclass(frozen=True)
 class Status:
     path: Path
+    format: str
     keys: list[KeyUsage]
-    # Ciphertexts per column and key id; "?" counts those under a key id not in the ring.
-    columns: dict[str, dict[str, int]]
+    # Per purpose, per column, per key id; "?" counts values under a key not in the ring.
+    columns: dict[Purpose, dict[str, dict[str, int]]]
     unknown: int
 
 
-UNKNOWN = "?"
-
-
 def status() -> Status:
-    """The keys in the ring and how many ciphertexts each one protects, in every column."""
+    """The keys in the ring and how many stored values each one made, in every column."""
     path = crypto.configured_key_file()
     ring = crypto.reload_keyring()
-    columns = {column.label: _count_by_key(column, ring) for column in encrypted_columns()}
-    usage = [
+    columns = {purpose: usage(ring, purpose) for purpose in CHANGEABLE}
+    keys = [
         KeyUsage(
             key_id=key.id,
+            purpose=purpose,
             created_at=key.created_at.isoformat(),
-            primary=key.id == ring.primary_id,
-            ciphertexts=sum(counts.get(key.id, 0) for counts in columns.values()),
+            primary=key.id == ring.primaries[purpose],
+            uses=None
+            if purpose is Purpose.DERIVATION
+            else sum(counts.get(key.id, 0) for counts in columns[purpose].values()),
         )
-        for key in sorted(ring.keys.values(), key=lambda k: k.created_at)
+        for purpose in Purpose
+        for key in ring.of(purpose).values()
     ]
-    unknown = sum(counts.get(UNKNOWN, 0) for counts in columns.values())
-    return Status(path=path, keys=usage, columns=columns, unknown=unknown)
-
-
-def _ciphertexts(column: EncryptedColumn) -> QuerySet[Any]:
-    """The column's stored text, untouched: cast to plain text so nothing decrypts it."""
-    manager = column.model._base_manager.db_manager(router.db_for_write(column.model))
-    queryset: QuerySet[Any] = manager.annotate(
-        **{_RAW: Cast(F(column.field.name), output_field=TextField())}
+    unknown = sum(
+        counts.get(UNKNOWN, 0) for by_column in columns.values() for counts in by_column.values()
     )
-    return queryset
+    return Status(path=path, format=ring.format, keys=keys, columns=columns, unknown=unknown)
 
 
-def _count_by_key(column: EncryptedColumn, ring: crypto.KeyRing) -> dict[str, int]:
-    key_ids = list(ring.keys)
-    # Aliases by position: key ids may contain "--", which Django refuses in an alias.
-    counts = _ciphertexts(column).aggregate(
-        total=Count(_RAW),
-        **{
-            f"key{position}": Count(
-                "pk", filter=Q(**{f"{_RAW}__startswith": crypto.ciphertext_prefix(key_id)})
-            )
-            for position, key_id in enumerate(key_ids)
-        },
-    )
-    by_key = {key_id: counts[f"key{position}"] for position, key_id in enumerate(key_ids)}
-    by_key[UNKNOWN] = counts["total"] - sum(by_key.values())
-    return by_key
-
-
-def _not_under(column: EncryptedColumn, key_id: str) -> QuerySet[Any]:
-    return (
-        _ciphertexts(column)
-        .filter(**{f"{_RAW}__isnull": False})
-        .exclude(**{f"{_RAW}__startswith": crypto.ciphertext_prefix(key_id)})
-    )
-
-
-# --- rotate -------------------------------------------------------------------------------------
+# --- add, promote, rotate -----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -171,46 +258,101 @@ class Progress:
 
 @dataclass
 class Rotation:
+    """What one add, promote or rotate did."""
+
+    purpose: Purpose
     primary_key_id: str
     new_key_id: str | None
-    reencrypted: dict[str, int] = field(default_factory=dict)
+    # Values rewritten (re-encrypted, or index values recomputed) under the primary key.
+    rewritten: dict[str, int] = field(default_factory=dict)
     # Rows edited by someone else between our read and our write: left as they were.
     changed_meanwhile: int = 0
     remaining: int = 0
 
+    @property
+    def total(self) -> int:
+        return sum(self.rewritten.values())
+
     def summary(self, *, completed: bool) -> dict[str, Any]:
         """What the audit entry records: ids and counts, never key material."""
         return {
+            "purpose": self.purpose.value,
             "new_key_id": self.new_key_id,
             "primary_key_id": self.primary_key_id,
             "resumed": self.new_key_id is None,
             "completed": completed,
-            "reencrypted": sum(self.reencrypted.values()),
-            "columns": dict(self.reencrypted),
+            "rewritten": self.total,
+            "columns": dict(self.rewritten),
             "changed_meanwhile": self.changed_meanwhile,
             "remaining": self.remaining,
         }
 
 
+def add(purpose: Purpose) -> crypto.Key:
+    """Write a new key of `purpose` into the key file, not primary (step 1 of a rotation)."""
+    path = crypto.configured_key_file()
+    ring, key = _with_new_key(crypto.reload_keyring(), purpose)
+    _write(ring, path)
+    audit.record(
+        None,
+        "keys.add",
+        changes={"purpose": purpose.value, "key_id": key.id},
+        object_type=KEY_OBJECT_TYPE,
+        object_id=key.id,
+    )
+    return key
+
+
+def promote(
+    key_id: str,
+    *,
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[Progress], None] | None = None,
+) -> Rotation:
+    """Make `key_id` the primary key of its purpose and move every value to it (step 2).
+
+    Run again with the same key to finish a promotion that stopped, or to move what servers
+    still holding the older file wrote meanwhile."""
+    _check_batch_size(batch_size)
+    ring = crypto.reload_keyring()
+    key = ring.keys.get(key_id)
+    if key is None:
+        raise KeysError(
+            _("There is no key %(key_id)s in the key ring (keys: %(known)s).")
+            % {"key_id": key_id, "known": ", ".join(sorted(ring.keys))}
+        )
+    if key.purpose is Purpose.DERIVATION:
+        raise KeysError(_("The derivation key is the only one of its kind: it is always primary."))
+    resumed = ring.primaries[key.purpose] == key_id
+    if not resumed:
+        ring = ring.with_primary(key_id)
+        _write(ring, crypto.configured_key_file())
+        ring = crypto.reload_keyring()
+    rotation = Rotation(key.purpose, key_id, None if resumed else key_id)
+    _move_recording(AuditAction.KEYS_PROMOTE, ring, rotation, batch_size, progress)
+    return rotation
+
+
 def rotate(
     *,
+    purpose: Purpose = Purpose.DATA,
     resume: bool = False,
     batch_size: int = DEFAULT_BATCH_SIZE,
     progress: Callable[[Progress], None] | None = None,
 ) -> Rotation:
-    """Make a new primary key and re-encrypt every ciphertext under it (see the module docstring).
+    """Add a key of `purpose`, make it primary and move every value to it, in one step.
 
-    Without `resume`, refuses while ciphertexts under older keys remain, since that means an
-    earlier rotation did not finish: finishing it is what `resume` does. Records `keys.rotate` in
-    the audit log whether the run completes or stops on an error.
+    Without `resume`, refuses while values not under the primary key remain, since that means an
+    earlier rotation did not finish: finishing it is what `resume` does. Records `keys.rotate`
+    in the audit log whether the run completes or stops on an error.
     """
-    if batch_size < 1:
-        raise KeysError(_("The batch size must be at least 1."))
+    _check_batch_size(batch_size)
+    if purpose not in CHANGEABLE:
+        raise KeysError(_("The derivation key never changes."))
     path = crypto.configured_key_file()
     ring = crypto.reload_keyring()
-    columns = encrypted_columns()
     if not resume:
-        unfinished = sum(_not_under(column, ring.primary_id).count() for column in columns)
+        unfinished = sum(_outstanding(ring, purpose).values())
         if unfinished:
             raise KeysError(
                 ngettext(
@@ -222,52 +364,66 @@ def rotate(
                 )
                 % {"count": unfinished}
             )
-        ring = ring.with_new_primary()
-        # The new key is safely on disk before any ciphertext that needs it is committed.
-        try:
-            crypto.write_keyring(ring, path, replace=True)
-        except OSError as error:
-            raise KeysError(
-                _("Cannot write %(path)s: %(error)s. Nothing was changed.")
-                % {"path": path, "error": error.strerror}
-            ) from None
+        ring, key = _with_new_key(ring, purpose)
+        # The new key is safely on disk before any value that needs it is committed.
+        _write(ring.with_primary(key.id), path)
         ring = crypto.reload_keyring()
-    rotation = Rotation(
-        primary_key_id=ring.primary_id, new_key_id=None if resume else ring.primary_id
-    )
-    try:
-        _reencrypt_all(ring, columns, batch_size, rotation, progress)
-    except BaseException as error:
-        _record(rotation, completed=False, error=error)
-        raise
-    rotation.remaining = sum(_not_under(column, ring.primary_id).count() for column in columns)
-    _record(rotation, completed=True)
+    primary = ring.primaries[purpose]
+    rotation = Rotation(purpose, primary, None if resume else primary)
+    _move_recording(AuditAction.KEYS_ROTATE, ring, rotation, batch_size, progress)
     return rotation
 
 
-def _reencrypt_all(
+def _move_recording(
+    action: AuditAction,
     ring: crypto.KeyRing,
-    columns: list[EncryptedColumn],
-    batch_size: int,
     rotation: Rotation,
+    batch_size: int,
     progress: Callable[[Progress], None] | None,
 ) -> None:
-    outstanding = {column.label: _not_under(column, ring.primary_id).count() for column in columns}
+    try:
+        _move_all(ring, rotation, batch_size, progress)
+    except BaseException as error:
+        changes = rotation.summary(completed=False)
+        changes["error"] = error.__class__.__name__
+        # The run's own error is the one to report: a failing audit write must not hide it.
+        with contextlib.suppress(Exception):
+            audit.record(
+                None,
+                action,
+                changes=changes,
+                object_type=KEY_OBJECT_TYPE,
+                object_id=rotation.primary_key_id,
+            )
+        raise
+    rotation.remaining = sum(_outstanding(ring, rotation.purpose).values())
+    audit.record(
+        None,
+        action,
+        changes=rotation.summary(completed=True),
+        object_type=KEY_OBJECT_TYPE,
+        object_id=rotation.primary_key_id,
+    )
+
+
+def _move_all(
+    ring: crypto.KeyRing,
+    rotation: Rotation,
+    batch_size: int,
+    progress: Callable[[Progress], None] | None,
+) -> None:
+    outstanding = _outstanding(ring, rotation.purpose)
     total = sum(outstanding.values())
     done = 0
-    for column in columns:
-        rotation.reencrypted[column.label] = 0
+    for column in _columns(rotation.purpose):
+        rotation.rewritten[column.label] = 0
         column_done = 0
-        batch = 0
-        after: Any = None
-        while True:
-            written, skipped, after = _reencrypt_batch(column, ring, after, batch_size)
-            if after is None:
-                break
-            batch += 1
+        for batch, (written, skipped) in enumerate(
+            _batches(column, ring, rotation.purpose, batch_size), start=1
+        ):
             column_done += written + skipped
             done += written + skipped
-            rotation.reencrypted[column.label] += written
+            rotation.rewritten[column.label] += written
             rotation.changed_meanwhile += skipped
             if progress is not None:
                 progress(
@@ -282,66 +438,173 @@ def _reencrypt_all(
                 )
 
 
-def _reencrypt_batch(
-    column: EncryptedColumn, ring: crypto.KeyRing, after: Any, batch_size: int
-) -> tuple[int, int, Any]:
-    """Re-encrypt the next rows after primary key `after`, in one transaction.
+def _batches(
+    column: Column, ring: crypto.KeyRing, purpose: Purpose, batch_size: int
+) -> Iterator[tuple[int, int]]:
+    """Move the column's values to the primary key, one committed batch after another; yield
+    (rows written, rows skipped because they changed meanwhile) after each."""
+    after: Any = None
+    while True:
+        moved = _move_batch(column, ring, purpose, after, batch_size)
+        if moved is None:
+            return
+        written, skipped, after = moved
+        yield written, skipped
 
-    Returns (rows written, rows skipped because they changed meanwhile, last primary key seen),
-    the last key being None when no rows were left.
+
+def _move_batch(
+    column: Column, ring: crypto.KeyRing, purpose: Purpose, after: Any, batch_size: int
+) -> tuple[int, int, Any] | None:
+    """Move the next rows after primary key `after`, in one transaction: (rows written, rows
+    skipped because they changed meanwhile, last primary key seen), or None when none are left.
     """
-    model, encrypted = column.model, column.field
+    model = column.model
     alias = router.db_for_write(model)
     connection = connections[alias]
     pk = model._meta.pk
     assert pk is not None
+    stored_field = model._meta.get_field(column.field_name)
+    assert isinstance(stored_field, EncryptedField | BlindIndexField)
     quote = connection.ops.quote_name
+    table, stored = quote(model._meta.db_table), quote(stored_field.column)
     sql = (
-        f"UPDATE {quote(model._meta.db_table)} SET {quote(encrypted.column)} = %s "  # noqa: S608 (quoted identifiers)
-        f"WHERE {quote(pk.column)} = %s AND {quote(encrypted.column)} = %s"
+        f"UPDATE {table} SET {stored} = %s "  # noqa: S608 (quoted identifiers)
+        f"WHERE {quote(pk.column)} = %s AND {stored} = %s"
     )
     with transaction.atomic(using=alias):
-        rows = _not_under(column, ring.primary_id).order_by("pk")
+        rows = column.stored().exclude(_made_with(ring.primary(purpose))).order_by("pk")
         if after is not None:
             rows = rows.filter(pk__gt=after)
-        selected = list(rows.values_list("pk", _RAW)[:batch_size])
-        if not selected:
-            return 0, 0, None
-        updates = []
-        for key, token in selected:
-            try:
-                plaintext = ring.decrypt(token, encrypted.purpose)
-            except crypto.CryptoError as error:
-                raise KeysError(
-                    _(
-                        "Row %(pk)s of %(column)s cannot be decrypted, so the rotation stopped "
-                        "(its batch was not changed): %(error)s"
-                    )
-                    % {"pk": key, "column": column.label, "error": error}
-                ) from error
-            updates.append(
-                (
-                    ring.encrypt(plaintext, encrypted.purpose),
-                    pk.get_db_prep_value(key, connection),
-                    token,
-                )
+        if isinstance(stored_field, BlindIndexField):
+            # The source as stored: decrypted row by row, so that a failure names its row.
+            rows = rows.annotate(
+                **{_SOURCE: Cast(F(stored_field.source), output_field=TextField())}
             )
+            selected = list(rows.values_list("pk", _RAW, _SOURCE)[:batch_size])
+        else:
+            selected = list(rows.values_list("pk", _RAW)[:batch_size])
+        if not selected:
+            return None
+        updates = [
+            (
+                _rewrite(column, ring, key, row),
+                pk.get_db_prep_value(key, connection),
+                row[0],
+            )
+            for key, *row in selected
+        ]
         with connection.cursor() as cursor:
             cursor.executemany(sql, updates)
             written = cursor.rowcount if cursor.rowcount >= 0 else len(updates)
     return written, len(updates) - written, selected[-1][0]
 
 
-def _record(rotation: Rotation, *, completed: bool, error: BaseException | None = None) -> None:
-    changes = rotation.summary(completed=completed)
-    if error is None:
-        _audit_record(changes)
-        return
-    changes["error"] = error.__class__.__name__
-    # The rotation's own error is the one to report: a failing audit write must not hide it.
-    with contextlib.suppress(Exception):
-        _audit_record(changes)
+def _rewrite(column: Column, ring: crypto.KeyRing, key: Any, row: list[Any]) -> str | None:
+    """The value row `key` should hold under the primary key: re-encrypted, or re-indexed from
+    its source."""
+    model = column.model
+    stored_field = model._meta.get_field(column.field_name)
+    try:
+        if isinstance(stored_field, EncryptedField):
+            token = row[0]
+            return ring.encrypt(ring.decrypt(token, stored_field.purpose), stored_field.purpose)
+        assert isinstance(stored_field, BlindIndexField)
+        source_field, source = model._meta.get_field(stored_field.source), row[1]
+        if source is not None and isinstance(source_field, EncryptedField):
+            source = source_field.decode(ring.decrypt(source, source_field.purpose).decode())
+        return None if source is None else stored_field.digest(source, ring)
+    except crypto.CryptoError as error:
+        raise KeysError(
+            _(
+                "Row %(pk)s of %(column)s cannot be decrypted, so the run stopped (its batch was "
+                "not changed): %(error)s"
+            )
+            % {"pk": key, "column": column.label, "error": error}
+        ) from error
 
 
-def _audit_record(changes: dict[str, Any]) -> None:
-    audit.record(None, "keys.rotate", changes=changes)
+# --- retire -------------------------------------------------------------------------------------
+
+
+def retire(key_id: str) -> crypto.Key:
+    """Take `key_id` out of the key file, if no stored value was made with it."""
+    path = crypto.configured_key_file()
+    ring = crypto.reload_keyring()
+    key = ring.keys.get(key_id)
+    if key is None:
+        raise KeysError(
+            _("There is no key %(key_id)s in the key ring (keys: %(known)s).")
+            % {"key_id": key_id, "known": ", ".join(sorted(ring.keys))}
+        )
+    if key.purpose is Purpose.DERIVATION:
+        raise KeysError(
+            _(
+                "The derivation key is never retired: the intake receipts are stored as hashes "
+                "salted with it."
+            )
+        )
+    if ring.primaries[key.purpose] == key_id:
+        raise KeysError(
+            _("Key %(key_id)s is the primary %(purpose)s key: promote another key first.")
+            % {"key_id": key_id, "purpose": key.purpose.value}
+        )
+    in_use = {
+        label: counts[key_id]
+        for label, counts in usage(ring, key.purpose).items()
+        if counts.get(key_id)
+    }
+    if in_use:
+        raise KeysError(_refusal(key, in_use, ring.primaries[key.purpose]))
+    _write(ring.without_key(key_id), path)
+    audit.record(
+        None,
+        "keys.retire",
+        changes={"purpose": key.purpose.value, "key_id": key_id},
+        object_type=KEY_OBJECT_TYPE,
+        object_id=key_id,
+    )
+    return key
+
+
+def _refusal(key: crypto.Key, in_use: dict[str, int], primary: str) -> str:
+    total = sum(in_use.values())
+    columns = "; ".join(f"{label}: {count}" for label, count in in_use.items())
+    if key.purpose is Purpose.AUDIT:
+        remedy = _(
+            "An audit key stays for as long as the log holds entries made with it: the log is "
+            "append-only, so that is for good."
+        )
+    else:
+        remedy = _("Run `amparo keys promote %(primary)s` to move them to the primary key.") % {
+            "primary": primary
+        }
+    return ngettext(
+        "Key %(key_id)s is still used by %(count)d value (%(columns)s). %(remedy)s",
+        "Key %(key_id)s is still used by %(count)d values (%(columns)s). %(remedy)s",
+        total,
+    ) % {"key_id": key.id, "count": total, "columns": columns, "remedy": remedy}
+
+
+# --- helpers ------------------------------------------------------------------------------------
+
+
+def _check_batch_size(batch_size: int) -> None:
+    if batch_size < 1:
+        raise KeysError(_("The batch size must be at least 1."))
+
+
+def _with_new_key(ring: crypto.KeyRing, purpose: Purpose) -> tuple[crypto.KeyRing, crypto.Key]:
+    try:
+        return ring.with_new_key(purpose)
+    except crypto.RingChangeRefused as error:
+        raise KeysError(str(error)) from None
+
+
+def _write(ring: crypto.KeyRing, path: Path) -> None:
+    try:
+        crypto.write_keyring(ring, path, replace=True)
+    except OSError as error:
+        raise KeysError(
+            _("Cannot write %(path)s: %(error)s. Nothing was changed.")
+            % {"path": path, "error": error.strerror}
+        ) from None

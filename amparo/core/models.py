@@ -80,6 +80,9 @@ class User(AbstractUser):
 
     # Raised by "log out everywhere": every session remembers the generation it was opened in.
     session_generation = models.PositiveIntegerField(default=0)
+    # The language last chosen with the switcher (a code of settings.LANGUAGES, or "" for none
+    # yet): set again in the browser at each login. `services.remember_language` writes it.
+    language = models.CharField(_("language"), max_length=8, blank=True, default="")
 
     class Meta:
         verbose_name = _("user")
@@ -115,24 +118,15 @@ class Membership(models.Model):
         return f"{self.user} · {self.organisation} · {self.get_role_display()}"
 
 
-class LoginThrottle(models.Model):
-    """Failed password attempts per username. Keyed by an HMAC of the username, never by address."""
-
-    username_digest = models.CharField(max_length=64, unique=True)
-    failures = models.PositiveIntegerField(default=0)
-    locked_until = models.DateTimeField(null=True, blank=True)
-    updated_at = models.DateTimeField(auto_now=True)
-
-    def __str__(self) -> str:
-        return f"{self.failures} failures"
-
-
 class AuditEntry(models.Model):
     """One line of the append-only, hash-chained audit log.
 
-    `entry_hash` is the SHA-256 of this entry's canonical content including `previous_hash`, so
-    changing or deleting any entry breaks the chain from there on (`amparo audit verify`).
-    Nothing here identifies a client machine: no IP address, no user agent.
+    `entry_hash` is the HMAC-SHA256, under the audit key `key_id` of the key ring, of this
+    entry's canonical content including `previous_hash` and `key_id`, so changing or deleting
+    any entry breaks the chain from there on, and nobody without the key can forge a chain
+    (`amparo audit verify`, amparo.core.audit). Entries from before the chain was keyed have no
+    `key_id` and a plain SHA-256. Nothing here identifies a client machine: no IP address, no
+    user agent.
     """
 
     at = models.DateTimeField(db_index=True)
@@ -148,6 +142,8 @@ class AuditEntry(models.Model):
     object_id = models.CharField(max_length=64, blank=True)
     changes = models.JSONField(default=dict, blank=True)
     previous_hash = models.CharField(max_length=64)
+    # Blank on entries written before the chain was keyed (plain SHA-256).
+    key_id = models.CharField(max_length=32, blank=True, default="")
     entry_hash = models.CharField(max_length=64, unique=True)
 
     class Meta:

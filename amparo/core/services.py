@@ -6,25 +6,33 @@ models directly. Every change records an audit entry.
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import secrets
+import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
+from typing import NoReturn
 
+from axes.handlers.proxy import AxesProxyHandler
+from axes.models import AccessAttempt
 from django.conf import settings
-from django.contrib.auth import password_validation
+from django.contrib.auth import authenticate, login, password_validation
+from django.contrib.auth.signals import user_login_failed
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
-from django.utils import timezone
+from django.http import HttpRequest
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
+from django_otp import login as otp_login
+from django_otp import match_token
+from django_otp.models import Device
+from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amparo.core import access, audit
+from amparo.core import access, audit, device_cookie
+from amparo.core.audit_actions import AuditAction
 from amparo.core.models import (
     Clearance,
-    LoginThrottle,
     Membership,
     Organisation,
     Role,
@@ -47,7 +55,7 @@ class DomainError(Exception):
 def create_organisation(
     actor: User | None, *, name: str, short_code: str, kind: str, country: str = ""
 ) -> Organisation:
-    if actor is not None and not actor.is_superuser:
+    if not access.may_create_organisations(actor):
         raise PermissionDenied
     organisation = Organisation(
         name=name.strip(), short_code=short_code.strip(), kind=kind, country=country.strip().upper()
@@ -56,7 +64,7 @@ def create_organisation(
     organisation.save()
     audit.record(
         actor,
-        "organisation.create",
+        AuditAction.ORGANISATION_CREATE,
         organisation,
         organisation=organisation,
         changes={"name": organisation.name, "kind": kind, "country": organisation.country},
@@ -75,7 +83,7 @@ def create_user(
     last_name: str = "",
     is_superuser: bool = False,
 ) -> User:
-    if actor is not None and not actor.is_superuser:
+    if not access.may_create_accounts(actor):
         raise PermissionDenied
     user = User(
         username=username.strip(),
@@ -89,7 +97,7 @@ def create_user(
     password_validation.validate_password(password, user)
     user.set_password(password)
     user.save()
-    audit.record(actor, "user.create", user, changes={"superuser": is_superuser})
+    audit.record(actor, AuditAction.USER_CREATE, user, changes={"superuser": is_superuser})
     return user
 
 
@@ -102,7 +110,7 @@ def add_member(
     role: str,
     clearance: int = Clearance.PUBLIC,
 ) -> Membership:
-    if actor is not None and organisation not in access.administered_organisations(actor):
+    if not access.may_manage_members(actor, organisation):
         raise PermissionDenied
     if role not in Role.values:
         raise DomainError(_("Unknown role: %(role)s.") % {"role": role})
@@ -125,7 +133,7 @@ def add_member(
         membership.save(update_fields=["is_active", "clearance"])
     audit.record(
         actor,
-        "membership.add",
+        AuditAction.MEMBERSHIP_ADD,
         membership,
         organisation=organisation,
         changes={"user": user.username, "role": role, "clearance": Clearance(clearance).label},
@@ -134,8 +142,38 @@ def add_member(
 
 
 @transaction.atomic
+def create_staff_account(
+    actor: User | None,
+    *,
+    username: str,
+    password: str,
+    organisation: Organisation,
+    role: str,
+    clearance: int = Clearance.PUBLIC,
+    email: str = "",
+    first_name: str = "",
+    last_name: str = "",
+    is_superuser: bool = False,
+) -> User:
+    """An account with its role in `organisation`, both or neither (one transaction); each
+    step leaves its own audit entry. The person sets up two-factor authentication at first
+    login."""
+    user = create_user(
+        actor,
+        username=username,
+        password=password,
+        email=email,
+        first_name=first_name,
+        last_name=last_name,
+        is_superuser=is_superuser,
+    )
+    add_member(actor, user=user, organisation=organisation, role=role, clearance=clearance)
+    return user
+
+
+@transaction.atomic
 def deactivate_member(actor: User, membership: Membership) -> Membership:
-    if membership.organisation not in access.administered_organisations(actor):
+    if not access.may_manage_members(actor, membership.organisation):
         raise PermissionDenied
     if membership.user_id == actor.pk and membership.role == Role.ADMINISTRATOR:
         raise DomainError(_("You cannot remove your own administrator role."))
@@ -143,7 +181,7 @@ def deactivate_member(actor: User, membership: Membership) -> Membership:
     membership.save(update_fields=["is_active"])
     audit.record(
         actor,
-        "membership.deactivate",
+        AuditAction.MEMBERSHIP_DEACTIVATE,
         membership,
         organisation=membership.organisation,
         changes={"user": membership.user.username, "role": membership.role},
@@ -151,52 +189,165 @@ def deactivate_member(actor: User, membership: Membership) -> Membership:
     return membership
 
 
-# --- sign-in throttling -------------------------------------------------------------------
+# --- signing in ---------------------------------------------------------------------------
+
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+GENERIC_SIGN_IN_ERROR = gettext_lazy(
+    "The username, password or two-factor code is not right. "
+    "After several failed attempts, signing in from this browser pauses for a while."
+)
 
 
-def _username_digest(username: str) -> str:
-    # Keyed so the table of throttled names does not list who tried to log in.
-    key = settings.SECRET_KEY.encode()
-    return hmac.new(key, username.strip().casefold().encode(), hashlib.sha256).hexdigest()
+class SignInRefused(DomainError):
+    """The sign-in did not happen; the message is for the person at the browser. `reason`:
+    invalid (password, code or username), paused (too many failures) or code_reused."""
+
+    def __init__(self, message: str, reason: str) -> None:
+        super().__init__(message)
+        self.reason = reason
 
 
-def login_locked_until(username: str) -> datetime | None:
-    throttle = LoginThrottle.objects.filter(username_digest=_username_digest(username)).first()
-    if throttle and throttle.locked_until and throttle.locked_until > timezone.now():
-        return throttle.locked_until
-    return None
+def sign_in(request: HttpRequest, username: str, password: str, code: str) -> User:
+    """Check a password and, for an account with two-factor authentication, its code; then
+    open a session in `request`. The one way in: the login page calls it, and a later step of
+    signing in (unlocking the person's keys) belongs here.
+
+    Failures count per browser (`device_cookie`): five within the cool-off time pause signing
+    in from that browser, or, for browsers that never signed in to the account, from all of
+    them at once. Errors never say which part was wrong, nor whether the account exists.
+    Raises SignInRefused."""
+    attempt = device_cookie.attempt_request(request, username)
+    _refuse_if_paused(attempt, username)
+    user = authenticate(attempt, username=username, password=password)
+    if not isinstance(user, User):
+        # authenticate() told axes (user_login_failed).
+        _refuse_after_failure(attempt, User.objects.filter(username=username).first())
+    device = None
+    if has_confirmed_device(user) or remaining_backup_codes(user):
+        device = _second_factor(attempt, username, user, code)
+    login(request, user, backend=MODEL_BACKEND)
+    if device is not None:
+        otp_login(request, device)
+    _forget_failures(attempt, username)
+    record_login(user, two_factor=device is not None)
+    return user
 
 
-@transaction.atomic
-def note_login_failure(username: str, user: User | None) -> None:
-    throttle, _created = LoginThrottle.objects.select_for_update().get_or_create(
-        username_digest=_username_digest(username)
-    )
-    now = timezone.now()
-    if throttle.locked_until and throttle.locked_until <= now:
-        throttle.failures = 0
-        throttle.locked_until = None
-    throttle.failures += 1
-    locked = throttle.failures >= settings.AMPARO_LOGIN_FAILURE_LIMIT
-    if locked:
-        throttle.locked_until = now + timedelta(minutes=settings.AMPARO_LOGIN_LOCKOUT_MINUTES)
-    throttle.save()
+def verify_second_factor(request: HttpRequest, user: User, code: str) -> None:
+    """The code for a session that signed in with a password only (it had no authenticator
+    then), counted and paused as `sign_in` does. Raises SignInRefused."""
+    attempt = device_cookie.attempt_request(request, user.username)
+    _refuse_if_paused(attempt, user.username)
+    device = _second_factor(attempt, user.username, user, code)
+    otp_login(request, device)
+    _forget_failures(attempt, user.username)
+    record_login(user, two_factor=True)
+
+
+def _second_factor(attempt: HttpRequest, username: str, user: User, code: str) -> Device:
+    token = code.strip().replace(" ", "")
+    if token and _just_used(user, token):
+        # The person's own code, a moment too late: not an attack, not a failure.
+        raise SignInRefused(
+            _(
+                "This code has just been used. Wait until your authenticator app shows the "
+                "next code, then enter that one."
+            ),
+            "code_reused",
+        )
+    device = match_token(user, token) if token else None
+    if device is None:
+        user_login_failed.send(sender=__name__, credentials={"username": username}, request=attempt)
+        _refuse_after_failure(attempt, user)
+    return device
+
+
+def _just_used(user: User, token: str) -> bool:
+    """Whether `token` is the code of one of the user's authenticators that was accepted
+    already in this time step (TOTP refuses a code twice)."""
+    if not token.isdigit():
+        return False
+    for device in TOTPDevice.objects.filter(user=user, confirmed=True):
+        totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+        totp.time = time.time()
+        if totp.verify(int(token), device.tolerance) and totp.t() <= device.last_t:
+            return True
+    return False
+
+
+def _refuse_if_paused(attempt: HttpRequest, username: str) -> None:
+    """While paused, nothing is checked; each attempt still counts, so the pause lasts until
+    the attempts have stopped for the cool-off time (AXES_RESET_COOL_OFF_ON_FAILURE_DURING_
+    LOCKOUT), and is not audited one by one (a flood would flood the log)."""
+    credentials = {"username": username}
+    if not AxesProxyHandler.is_allowed(attempt, credentials):
+        user_login_failed.send(sender=__name__, credentials=credentials, request=attempt)
+        raise SignInRefused(_paused_message(attempt), "paused")
+
+
+def _from_known_browser(attempt: HttpRequest) -> bool:
+    return device_cookie.label_of(attempt) != device_cookie.NEW_BROWSERS
+
+
+def _refuse_after_failure(attempt: HttpRequest, user: User | None) -> NoReturn:
+    """Axes has counted the failure on `attempt`; audit it and refuse."""
+    paused = bool(getattr(attempt, "axes_locked_out", False))
     if user is not None:
-        audit.record(None, "user.login_failed", user, changes={"failures": throttle.failures})
-        if locked:
-            audit.record(None, "user.locked_out", user, changes={"until": throttle.locked_until})
+        audit.record(
+            None,
+            AuditAction.USER_LOGIN_FAILED,
+            user,
+            changes={"failures": getattr(attempt, "axes_failures_since_start", None)},
+        )
+        if paused:
+            browsers = "known" if _from_known_browser(attempt) else "new"
+            audit.record(None, AuditAction.USER_LOCKED_OUT, user, changes={"browsers": browsers})
+    if paused:
+        raise SignInRefused(_paused_message(attempt), "paused")
+    raise SignInRefused(str(GENERIC_SIGN_IN_ERROR), "invalid")
 
 
-def clear_login_failures(username: str) -> None:
-    LoginThrottle.objects.filter(username_digest=_username_digest(username)).delete()
+def _paused_message(attempt: HttpRequest) -> str:
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    if _from_known_browser(attempt):
+        return ngettext(
+            "Too many failed attempts from this browser. Wait %(minutes)s minute without "
+            "trying, then sign in again.",
+            "Too many failed attempts from this browser. Wait %(minutes)s minutes without "
+            "trying, then sign in again.",
+            minutes,
+        ) % {"minutes": minutes}
+    return ngettext(
+        "Too many failed attempts to sign in to this account from browsers it was not used "
+        "on before. Sign in from a browser you have signed in with before, or wait until "
+        "%(minutes)s minute has passed without a failed attempt. If you did not make these "
+        "attempts, tell your administrator: someone may be guessing your password.",
+        "Too many failed attempts to sign in to this account from browsers it was not used "
+        "on before. Sign in from a browser you have signed in with before, or wait until "
+        "%(minutes)s minutes have passed without a failed attempt. If you did not make these "
+        "attempts, tell your administrator: someone may be guessing your password.",
+        minutes,
+    ) % {"minutes": minutes}
+
+
+def _forget_failures(attempt: HttpRequest, username: str) -> None:
+    """A success forgets the failures of a browser known to the account. The failures of new
+    browsers are never forgotten early: the owner signing in from a new browser must not give
+    whoever floods the account a fresh set of guesses."""
+    if _from_known_browser(attempt):
+        AccessAttempt.objects.filter(
+            username=device_cookie.username_digest(username),
+            user_agent=device_cookie.label_of(attempt),
+        ).delete()
 
 
 def record_login(user: User, *, two_factor: bool) -> None:
-    audit.record(user, "user.login", user, changes={"two_factor": two_factor})
+    audit.record(user, AuditAction.USER_LOGIN, user, changes={"two_factor": two_factor})
 
 
 def record_logout(user: User) -> None:
-    audit.record(user, "user.logout", user)
+    audit.record(user, AuditAction.USER_LOGOUT, user)
 
 
 @transaction.atomic
@@ -204,7 +355,7 @@ def logout_everywhere(user: User) -> None:
     """End every session of this user, on every device, at their next request."""
     User.objects.filter(pk=user.pk).update(session_generation=user.session_generation + 1)
     user.refresh_from_db(fields=["session_generation"])
-    audit.record(user, "user.logout_everywhere", user)
+    audit.record(user, AuditAction.USER_LOGOUT_EVERYWHERE, user)
 
 
 # --- two-factor devices -------------------------------------------------------------------
@@ -236,7 +387,7 @@ def confirm_totp_device(user: User, device: TOTPDevice, token: str) -> Enrolment
     TOTPDevice.objects.filter(user=user, confirmed=True).delete()
     device.confirmed = True
     device.save(update_fields=["confirmed"])
-    audit.record(user, "user.two_factor_enrolled", user)
+    audit.record(user, AuditAction.USER_TWO_FACTOR_ENROLLED, user)
     return Enrolment(device=device, backup_codes=regenerate_backup_codes(user))
 
 
@@ -252,7 +403,7 @@ def regenerate_backup_codes(user: User) -> list[str]:
     device.token_set.all().delete()
     codes = [_new_backup_code() for _ in range(BACKUP_CODE_COUNT)]
     StaticToken.objects.bulk_create([StaticToken(device=device, token=c) for c in codes])
-    audit.record(user, "user.backup_codes_regenerated", user)
+    audit.record(user, AuditAction.USER_BACKUP_CODES_REGENERATED, user)
     return codes
 
 
@@ -262,3 +413,38 @@ def remaining_backup_codes(user: User) -> int:
 
 def has_confirmed_device(user: User) -> bool:
     return bool(TOTPDevice.objects.filter(user=user, confirmed=True).exists())
+
+
+# --- the audit log ------------------------------------------------------------------------
+
+
+def export_audit_log(
+    actor: User | None, since: datetime | None, out: audit.Writable, *, to_file: bool
+) -> int:
+    """Write the log from `since` on to `out` (see `audit.export`), then record that it was
+    taken out and how much of it; the number of entries. Not one transaction: a long export
+    must not hold the database's write lock."""
+    count = audit.export(since, out)
+    audit.record(
+        actor,
+        AuditAction.AUDIT_EXPORT,
+        changes={"since": since, "entries": count, "to_file": to_file},
+    )
+    return count
+
+
+def offers_language(language: str) -> bool:
+    """Whether `language` is a code of settings.LANGUAGES, the only ones kept on an account or
+    set from it."""
+    return language in {code for code, _name in settings.LANGUAGES}
+
+
+def remember_language(user: User, language: str) -> bool:
+    """Keep `language` (chosen with the switcher) on the account, for the person's next login.
+    A code that is not one of settings.LANGUAGES is ignored; True when it was kept."""
+    if not offers_language(language):
+        return False
+    if user.language != language:
+        user.language = language
+        user.save(update_fields=["language"])
+    return True

@@ -6,8 +6,9 @@ import base64
 from typing import Any
 
 import segno
+from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import login, logout
+from django.contrib.auth import logout
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -17,10 +18,11 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
+from django.views.i18n import set_language
 from django_otp import login as otp_login
-from django_otp import match_token
 
-from amparo.core import access, services
+from amparo.core import access, device_cookie, services
+from amparo.core import home as home_panels
 from amparo.core.forms import AddMemberForm, LoginForm, TokenForm
 from amparo.core.models import Membership, User
 from amparo.core.permissions import public, requires, signed_in, signed_in_user
@@ -35,15 +37,45 @@ def _safe_next(request: HttpRequest, fallback: str = "core:home") -> str:
 
 @signed_in
 def home(request: HttpRequest) -> HttpResponse:
+    """The person's work: the panels the apps register (amparo/core/home.py)."""
     user = signed_in_user(request)
     return render(
         request,
         "core/home.html",
         {
+            "panels": home_panels.panels_for(user),
             "memberships": access.active_memberships(user),
             "two_factor": access.two_factor_verified(user),
         },
     )
+
+
+def _in_their_language(response: HttpResponse, user: User) -> HttpResponse:
+    """At login, the language the person last chose with the switcher (kept on the account)
+    becomes the browser's, as the switcher itself would set it. A stored code that is not one
+    of settings.LANGUAGES (the column edited behind the application's back) is not sent."""
+    if services.offers_language(user.language):
+        response.set_cookie(
+            settings.LANGUAGE_COOKIE_NAME,
+            user.language,
+            max_age=settings.LANGUAGE_COOKIE_AGE,
+            path=settings.LANGUAGE_COOKIE_PATH,
+            domain=settings.LANGUAGE_COOKIE_DOMAIN,
+            secure=settings.LANGUAGE_COOKIE_SECURE,
+            httponly=settings.LANGUAGE_COOKIE_HTTPONLY,
+            samesite=settings.LANGUAGE_COOKIE_SAMESITE,
+        )
+    return response
+
+
+@public
+def switch_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switcher; for a signed-in person the choice is also kept on their
+    account, and set again at their next login (wherever they sign in)."""
+    response = set_language(request)
+    if request.method == "POST" and request.user.is_authenticated:
+        services.remember_language(signed_in_user(request), request.POST.get("language", ""))
+    return response
 
 
 @public
@@ -51,15 +83,21 @@ def home(request: HttpRequest) -> HttpResponse:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.method == "GET":
         return redirect(_safe_next(request))
-    form = LoginForm(request, data=request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid() and form.user is not None:
-        user = form.user
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
-        if form.device is not None:
-            otp_login(request, form.device)
-        services.clear_login_failures(user.username)
-        services.record_login(user, two_factor=form.device is not None)
-        return redirect(_safe_next(request))
+    form = LoginForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = services.sign_in(
+                request,
+                form.cleaned_data["username"],
+                form.cleaned_data["password"],
+                form.cleaned_data["otp_token"],
+            )
+        except services.SignInRefused as refusal:
+            form.add_error(None, str(refusal))
+        else:
+            response = redirect(_safe_next(request))
+            device_cookie.remember(response, request, user.username)
+            return _in_their_language(response, user)
     return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")})
 
 
@@ -83,7 +121,6 @@ def logout_everywhere(request: HttpRequest) -> HttpResponse:
 
 
 @signed_in
-@never_cache
 def otp_verify(request: HttpRequest) -> HttpResponse:
     """Second step for a session that signed in with a password only and now needs a code."""
     user = signed_in_user(request)
@@ -91,13 +128,13 @@ def otp_verify(request: HttpRequest) -> HttpResponse:
         return redirect(_safe_next(request))
     form = TokenForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
-        device = match_token(user, form.cleaned_data["otp_token"].strip().replace(" ", ""))
-        if device is not None:
-            otp_login(request, device)
-            services.record_login(user, two_factor=True)
-            return redirect(_safe_next(request))
-        services.note_login_failure(user.username, user)
-        form.add_error("otp_token", _("That code is not right."))
+        try:
+            services.verify_second_factor(request, user, form.cleaned_data["otp_token"])
+        except services.SignInRefused as refusal:
+            message = _("That code is not right.") if refusal.reason == "invalid" else str(refusal)
+            form.add_error("otp_token", message)
+        else:
+            return _in_their_language(redirect(_safe_next(request)), user)
     return render(request, "core/otp_verify.html", {"form": form})
 
 
@@ -107,7 +144,6 @@ def _qr_svg(uri: str) -> str:
 
 
 @signed_in
-@never_cache
 def otp_enrol(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if services.has_confirmed_device(user) and not access.two_factor_verified(user):
@@ -141,7 +177,6 @@ def _base32(key: bytes) -> str:
 
 
 @signed_in
-@never_cache
 def backup_codes(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
     if request.method == "POST":

@@ -79,6 +79,26 @@ def case_organisations(user: User, submission: Submission) -> QuerySet[Organisat
     )
 
 
+def case_openers(submission: Submission) -> list[User] | None:
+    """Who may open a case from `submission` (the handlers for whom `can(OPEN_CASE)` holds),
+    so that a handler who may not is told whom to ask; None once a case is open."""
+    if submission.event_id is not None:
+        return None
+    memberships = Membership.objects.filter(
+        _handling(),
+        role__in=cases_access.roles_allowing(cases_access.CREATE),
+        clearance__gte=CASE_CONFIDENTIALITY,
+        is_active=True,
+        organisation__is_active=True,
+        organisation__intake_recipients__submission=submission,
+    )
+    return list(
+        User.objects.filter(is_active=True, memberships__in=memberships)
+        .distinct()
+        .order_by("first_name", "last_name", "username")
+    )
+
+
 def visible_submissions(user: User) -> QuerySet[Submission]:
     return Submission.objects.filter(
         pk__in=Recipient.objects.filter(organisation__in=handled_organisations(user)).values(

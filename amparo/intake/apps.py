@@ -8,8 +8,15 @@ class IntakeConfig(AppConfig):
     verbose_name = _("Secure intake")
 
     def ready(self) -> None:
-        from amparo.core import audit
-        from amparo.intake import access
+        from django.core import checks
+
+        from amparo.cases import event_page as cases_event_page
+        from amparo.core import access as core_access
+        from amparo.core import home as core_home
+        from amparo.intake import access, conf, event_page, home
         from amparo.intake.models import Submission
 
-        audit.register_object_access(Submission._meta.label_lower, access.can_view_trail)
+        core_access.register_trail_access(Submission._meta.label_lower, access.can_view_trail)
+        cases_event_page.register(event_page.SECTION)
+        checks.register(conf.check_rate_limits)
+        core_home.register(home.PANEL)

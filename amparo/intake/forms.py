@@ -19,9 +19,10 @@ from django.utils.translation import gettext as _
 
 from amparo.cases.models import DatePrecision
 from amparo.core.countries import country_choices
-from amparo.core.models import Organisation, Term, User
+from amparo.core.models import Organisation, User
+from amparo.core.vocabulary import active_terms
 from amparo.core.widgets import PlainSelect
-from amparo.intake import conf, services
+from amparo.intake import conf, queries
 from amparo.intake.models import (
     ContactMethod,
     Danger,
@@ -30,6 +31,7 @@ from amparo.intake.models import (
     Submission,
     Target,
 )
+from amparo.intake.services.submissions import ReportInput
 
 Choices = list[tuple[str, Any]]
 
@@ -43,11 +45,14 @@ def _input(kind: str, name: str, value: object, label: object, checked: bool, re
 
 
 class _Choices(ChoiceWidget):
-    """Options as <label><input> text</label> and groups as fieldsets, rendered in Python.
+    """Options as <label><input> text</label>, rendered in Python; a group of options folds
+    into a <details> element named by its <summary>, open when one of its options is chosen.
 
-    The report page has about 80 checkboxes and radio buttons and 250 countries: without the ids
-    and wrappers of Django's widget templates it stays light for slow connections, and rendering
-    it here rather than option by option through templates keeps it fast."""
+    The report page has about 100 checkboxes and radio buttons and 250 countries: folded, the
+    groups keep it short on a phone, and <details> folds without any script, opens from the
+    keyboard (the summary is a button) and follows the page's direction. Without the ids and
+    wrappers of Django's widget templates it stays light for slow connections, and rendering it
+    here rather than option by option through templates keeps it fast."""
 
     def render(
         self,
@@ -60,13 +65,18 @@ class _Choices(ChoiceWidget):
         chosen = {str(item) for item in self.format_value(value)}
         required = " required" if self.is_required and kind == "radio" else ""
         parts: list[str] = []
-        for key, label in self.choices:
+        for number, (key, label) in enumerate(self.choices):
             if isinstance(label, list | tuple):
-                parts.append(f'<fieldset class="group"><legend>{escape(key)}</legend>')
+                opened = " open" if any(str(option) in chosen for option, _text in label) else ""
+                summary = f"{escape(name)}-group-{number}"
+                parts.append(
+                    f'<details class="group"{opened}><summary id="{summary}">{escape(key)}'
+                    f'</summary><div role="group" aria-labelledby="{summary}">'
+                )
                 for option, text in label:
                     option = str(option)
                     parts.append(_input(kind, name, option, text, option in chosen, required))
-                parts.append("</fieldset>")
+                parts.append("</div></details>")
             else:
                 parts.append(_input(kind, name, key, label, str(key) in chosen, required))
         return mark_safe("".join(parts))  # noqa: S308 - every value above is escaped
@@ -102,11 +112,12 @@ def forget_vocabularies() -> None:
 
 
 def _read_choices(thesaurus: str, language: str) -> Choices:
-    """A top-level term with narrower terms becomes a group whose first option is the term
-    itself ("Other, or not sure which"), so that a reporter can tick the general case."""
+    """A top-level term with narrower terms becomes a group named by the term, whose first
+    option is the term itself, under the same name, so that a reporter can tick the general
+    case without calling it "other"."""
     label = f"label_{language}" if language in {"fr", "es", "ar"} else "label_en"
     rows = (
-        Term.objects.filter(thesaurus__code=thesaurus, active=True)
+        active_terms(thesaurus)
         .order_by("position", "code")
         .values_list("pk", "parent_id", "code", "label_en", label)
     )
@@ -127,8 +138,7 @@ def _read_choices(thesaurus: str, language: str) -> Choices:
         if len(options) == 1:
             choices.append(options[0])
             continue
-        general = _("Other, or not sure which")
-        choices.append((terms[pk][2], [(terms[pk][1], general), *options[1:]]))
+        choices.append((terms[pk][2], [(terms[pk][1], terms[pk][2]), *options[1:]]))
     return choices
 
 
@@ -257,10 +267,10 @@ class ReportForm(forms.Form):
         ]
         self.fields["country"].initial = organisation.country
         self.fields["acts"].choices = vocabulary_choices(  # type: ignore[attr-defined]
-            services.ACTS_THESAURUS, language
+            queries.ACTS_THESAURUS, language
         )
         self.fields["defender_types"].choices = vocabulary_choices(  # type: ignore[attr-defined]
-            services.DEFENDER_TYPES_THESAURUS, language
+            queries.DEFENDER_TYPES_THESAURUS, language
         )
 
     def clean(self) -> dict[str, Any]:
@@ -295,9 +305,9 @@ class ReportForm(forms.Form):
             )
         return data
 
-    def to_input(self, language: str) -> services.ReportInput:
+    def to_input(self, language: str) -> ReportInput:
         data = self.cleaned_data
-        return services.ReportInput(
+        return ReportInput(
             what_happened=data["what_happened"],
             danger=data["danger"],
             target=data["target"],

@@ -14,6 +14,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from amparo.cases.models import DatePrecision
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
@@ -27,7 +28,7 @@ class Status(models.TextChoices):
     UNDER_REVIEW = "under_review", _("Under review")
     CASE_OPENED = "case_opened", _("Case opened")
     ACTION_TAKEN = "action_taken", _("Action taken")
-    CLOSED = "closed", _("Closed")
+    CLOSED = "closed", pgettext_lazy("report status", "Closed")
 
 
 class Disposition(models.TextChoices):
@@ -55,6 +56,21 @@ class ContactMethod(models.TextChoices):
     PHONE = "phone", _("By phone")
     MESSAGING = "messaging", _("Through a messaging app")
     OTHER = "other", _("Another way")
+
+
+class Quarantine(models.TextChoices):
+    """Why a file could not be cleaned of hidden information, so is stored but never served."""
+
+    NONE = "", _("Cleaned")
+    PDF_IMAGE = (
+        "pdf_image",
+        _("it holds a picture in a format whose hidden information cannot be removed here"),
+    )
+    PDF_INLINE_IMAGE = "pdf_inline_image", _("a page draws a photo that cannot be re-encoded here")
+    PDF_LEFTOVER = (
+        "pdf_leftover",
+        _("something that could run or reach out was still found after cleaning"),
+    )
 
 
 class Submission(models.Model):
@@ -230,6 +246,10 @@ class Attachment(models.Model):
     # The file's own AES-256 key (base64), wrapped by the key ring.
     file_key = EncryptedTextField()
     added_on = models.DateField()
+    # Set when the file could not be cleaned: it is then kept as sent and never served.
+    quarantine = models.CharField(
+        _("quarantined because"), max_length=20, choices=Quarantine.choices, blank=True, default=""
+    )
 
     class Meta:
         ordering = ["position"]
@@ -268,3 +288,37 @@ class Note(models.Model):
 
     def __str__(self) -> str:
         return f"{self.submission} note #{self.pk}"
+
+
+class LoadCounter(models.Model):
+    """How many requests of one kind arrived in one period, shared by every server process.
+
+    Nothing else: no address, no client, no form. Only the current and the previous period are
+    kept (amparo.intake.ratelimit deletes older ones), so the table never holds a history."""
+
+    pk = models.CompositePrimaryKey("action", "period")
+    action = models.CharField(max_length=30)
+    # Seconds since the epoch divided by the period's length.
+    period = models.BigIntegerField()
+    count = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        verbose_name = _("intake load counter")
+
+    def __str__(self) -> str:
+        return f"{self.action} #{self.period}: {self.count}"
+
+
+class SpentToken(models.Model):
+    """The nonce of a public form that was sent once, so that it cannot be sent again.
+
+    Kept to the day after (a form token lives hours, not days), then deleted."""
+
+    nonce = models.CharField(max_length=64, primary_key=True)
+    expires_on = models.DateField(db_index=True)
+
+    class Meta:
+        verbose_name = _("spent form token")
+
+    def __str__(self) -> str:
+        return self.nonce

@@ -3,7 +3,8 @@
 The email names the organisation and where to look; not the danger, the place, the kind of act
 or anything else a reporter wrote or chose, because mailboxes are read on phones, forwarded and
 kept by mail providers. Each handler gets a message of their own, so no one sees the others'
-addresses. It is sent once the submission is committed, and a mail failure never undoes it.
+addresses. It is queued once the submission is committed and sent by the task worker, so the
+reporter does not wait for the mail server, and a mail failure never undoes the submission.
 The mail server will know when it was sent, to the second: keep the mail server in the same
 trust boundary as this one.
 """
@@ -18,6 +19,7 @@ from django.core.mail import EmailMessage, get_connection
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import override
+from django_tasks import TaskResult, task
 
 from amparo.core.models import Organisation
 from amparo.intake import access
@@ -26,7 +28,14 @@ from amparo.intake.models import Recipient
 logger = logging.getLogger(__name__)
 
 
-def new_report(submission_id: uuid.UUID, *, reply: bool) -> int:
+def new_report(submission_id: uuid.UUID, *, reply: bool) -> TaskResult[int]:
+    """Queue the emails about a new report (or a reporter's reply): a task worker sends them,
+    outside the request (`settings.TASKS`)."""
+    return send_new_report.enqueue(str(submission_id), reply)
+
+
+@task()
+def send_new_report(submission_id: str, reply: bool) -> int:
     """Email every handler of the submission's recipient organisations; returns how many."""
     recipients = Recipient.objects.filter(submission_id=submission_id).select_related(
         "organisation"

@@ -46,7 +46,7 @@ def normalise(text: str) -> str | None:
 
 
 def _salt() -> bytes:
-    return bytes.fromhex(crypto.blind_index("amparo intake receipts", _SALT_PURPOSE))[:16]
+    return bytes.fromhex(crypto.keyed_digest("amparo intake receipts", _SALT_PURPOSE))[:16]
 
 
 def hash_receipt(normalised: str) -> str:

@@ -7,10 +7,12 @@ type is read from the first bytes of the file, never from its name or the browse
   camera's orientation tag says: EXIF (camera, GPS position, times), XMP, IPTC, ICC profiles,
   comments and text chunks are all left behind. Photos are saved as JPEG, pictures with
   transparency and lossless ones as PNG; an animation keeps its first frame.
-* PDFs are rewritten by qpdf (pikepdf) without the document information dictionary, without
-  any XMP metadata stream (of the document, its pages, images or fonts), without private
-  application data (/PieceInfo), with a trailer /ID computed from the new content, and without
-  document-level scripts. PDFs with files embedded in them, or needing a password, are refused.
+* PDFs are rewritten by qpdf (pikepdf) with every picture re-encoded from its pixels and without
+  metadata, scripts, actions or external links (`amparo.intake.pdfs` lists what goes), with a
+  trailer /ID computed from the new content. PDFs with files embedded in them, or needing a
+  password, are refused. A PDF that can be read but not cleaned with certainty (a picture in a
+  format that cannot be re-encoded here) is kept in quarantine: stored, shown to staff with the
+  reason, never served.
 * Text is kept as written (it has no metadata), without a byte order mark.
 
 The file name is kept for staff (encrypted), cleaned of paths, control characters and
@@ -19,16 +21,13 @@ direction overrides, and given the extension of its real type.
 
 from __future__ import annotations
 
-import io
+import re
 import unicodedata
-import warnings
 from dataclasses import dataclass
 
-import pikepdf
 from django.utils.translation import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
-from amparo.intake import conf
+from amparo.intake import conf, pdfs, pixels
 
 JPEG = "image/jpeg"
 PNG = "image/png"
@@ -45,6 +44,9 @@ _BIDI_CONTROLS = frozenset(
     "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
 )
 MAX_NAME_CHARS = 100
+# Control characters (Unicode category Cc) but tab, line feed, form feed and carriage return:
+# text that holds one is not plain text. Searched for in the whole file.
+_CONTROL = re.compile("[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
 class Rejected(Exception):
@@ -56,6 +58,8 @@ class CleanFile:
     name: str
     media_type: str
     data: bytes
+    # Why the file could not be cleaned (a Quarantine code), or "" for a clean file.
+    quarantine: str = ""
 
 
 def accepted_types_text() -> str:
@@ -84,7 +88,7 @@ def _is_text(data: bytes) -> bool:
         text = data.removeprefix(_UTF8_BOM).decode("utf-8")
     except UnicodeDecodeError:
         return False
-    return not any(unicodedata.category(c) == "Cc" and c not in "\t\n\r\f" for c in text[:65536])
+    return _CONTROL.search(text) is None
 
 
 def display_name(name: str) -> str:
@@ -103,9 +107,12 @@ def clean_name(name: str, media_type: str) -> str:
     return (stem.strip(" .")[:MAX_NAME_CHARS] or _("file")) + EXTENSIONS[media_type]
 
 
-def clean(name: str, data: bytes) -> CleanFile:
-    """The file as it will be stored, or Rejected with the reason."""
+def clean(name: str, data: bytes, budget: pixels.PixelBudget | None = None) -> CleanFile:
+    """The file as it will be stored, or Rejected with the reason. A PDF that can be read but
+    not cleaned with certainty comes back unchanged with `quarantine` set: it is stored for
+    staff to know of, and never served. Pictures decode within the sending's pixel `budget`."""
     shown = display_name(name)
+    budget = budget or pixels.PixelBudget(conf.MAX_REQUEST_IMAGE_PIXELS)
     if not data:
         raise Rejected(_("“%(name)s” is empty.") % {"name": shown})
     media_type = sniff(data)
@@ -115,107 +122,72 @@ def clean(name: str, data: bytes) -> CleanFile:
             % {"name": shown, "types": accepted_types_text()}
         )
     if media_type == PDF:
-        cleaned, media_type = _clean_pdf(shown, data), PDF
+        try:
+            cleaned = _clean_pdf(shown, data, budget)
+        except pdfs.Uncleanable as uncleanable:
+            return CleanFile(clean_name(name, PDF), PDF, data, quarantine=uncleanable.reason)
     elif media_type == TEXT:
         cleaned = data.removeprefix(_UTF8_BOM)
     else:
-        cleaned, media_type = _clean_image(shown, data, media_type)
+        cleaned, media_type = _clean_image(shown, data, media_type, budget)
     return CleanFile(clean_name(name, media_type), media_type, cleaned)
 
 
-def _clean_image(shown: str, data: bytes, media_type: str) -> tuple[bytes, str]:
-    damaged = Rejected(
-        _("“%(name)s” looks like a picture but cannot be read: it may be damaged.")
-        % {"name": shown}
-    )
-    too_large = Rejected(
+def _too_many_pixels(shown: str, error: pixels.TooManyPixels) -> Rejected:
+    if error.in_total:
+        return Rejected(
+            _(
+                "“%(name)s” was not read: together, the pictures you are sending have more than "
+                "%(megapixels)d million pixels. Please send the others later, from the "
+                "follow-up page."
+            )
+            % {"name": shown, "megapixels": conf.MAX_REQUEST_IMAGE_PIXELS // 1_000_000}
+        )
+    return Rejected(
         _("“%(name)s” has too many pixels (at most %(megapixels)d million).")
         % {"name": shown, "megapixels": conf.MAX_IMAGE_PIXELS // 1_000_000}
     )
-    with warnings.catch_warnings():
-        warnings.simplefilter("error", Image.DecompressionBombWarning)
-        try:
-            with Image.open(io.BytesIO(data), formats=[_PIL_FORMATS[media_type]]) as image:
-                if image.width * image.height > conf.MAX_IMAGE_PIXELS:
-                    raise too_large
-                image.seek(0)
-                image.load()
-                pixels = _pixels_only(image)
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-            raise too_large from None
-        except (UnidentifiedImageError, OSError, ValueError, SyntaxError, EOFError):
-            raise damaged from None
-    has_alpha = "A" in pixels.getbands()
-    photo = media_type in {JPEG, WEBP} and not has_alpha
-    output = io.BytesIO()
-    if photo:
-        pixels.convert("RGB" if pixels.mode != "L" else "L").save(
-            output, "JPEG", quality=90, optimize=True
-        )
-        return output.getvalue(), JPEG
-    pixels.save(output, "PNG", optimize=False)
-    return output.getvalue(), PNG
 
 
-def _pixels_only(image: Image.Image) -> Image.Image:
-    """A new image holding the (upright) pixels and nothing else of the original."""
-    upright = ImageOps.exif_transpose(image) or image
-    mode = upright.mode
-    if mode == "P" or mode == "PA":
-        mode = "RGBA" if "transparency" in upright.info or mode == "PA" else "RGB"
-    elif mode not in {"1", "L", "LA", "RGB", "RGBA"}:
-        mode = "RGBA" if "A" in upright.getbands() else "RGB"
-    converted = upright.convert(mode) if upright.mode != mode else upright
-    bare = Image.new(converted.mode, converted.size)
-    bare.paste(converted)
-    return bare
-
-
-_DOCUMENT_SCRIPTS = ("/OpenAction", "/AA")
-
-
-def _clean_pdf(shown: str, data: bytes) -> bytes:
+def _clean_image(
+    shown: str, data: bytes, media_type: str, budget: pixels.PixelBudget
+) -> tuple[bytes, str]:
     try:
-        with pikepdf.open(io.BytesIO(data)) as pdf:
-            root = pdf.Root
-            names = root.get("/Names")
-            if isinstance(names, pikepdf.Dictionary) and "/EmbeddedFiles" in names:
-                raise Rejected(
-                    _(
-                        "“%(name)s” has other files embedded in it. Please send those files "
-                        "separately and the PDF without them."
-                    )
-                    % {"name": shown}
-                )
-            if "/Info" in pdf.trailer:
-                del pdf.trailer["/Info"]
-            for key in _DOCUMENT_SCRIPTS:
-                if key in root:
-                    del root[key]
-            if isinstance(names, pikepdf.Dictionary) and "/JavaScript" in names:
-                del names["/JavaScript"]
-            for obj in pdf.objects:
-                if isinstance(obj, pikepdf.Dictionary | pikepdf.Stream):
-                    for key in ("/Metadata", "/PieceInfo"):
-                        if key in obj:
-                            del obj[key]
-            for page in pdf.pages:
-                if "/AA" in page.obj:
-                    del page.obj["/AA"]
-            output = io.BytesIO()
-            pdf.save(
-                output,
-                encryption=False,
-                fix_metadata_version=False,
-                deterministic_id=True,
+        image = pixels.decode(data, [_PIL_FORMATS[media_type]], conf.MAX_IMAGE_PIXELS, budget)
+    except pixels.TooManyPixels as error:
+        raise _too_many_pixels(shown, error) from None
+    except pixels.Undecodable:
+        raise Rejected(
+            _("“%(name)s” looks like a picture but cannot be read: it may be damaged.")
+            % {"name": shown}
+        ) from None
+    bare = pixels.pixels_only(image)
+    if media_type in {JPEG, WEBP} and "A" not in bare.getbands():
+        if bare.mode not in {"L", "RGB"}:
+            bare = bare.convert("RGB")
+        return pixels.encode(bare, "JPEG"), JPEG
+    return pixels.encode(bare, "PNG"), PNG
+
+
+def _clean_pdf(shown: str, data: bytes, budget: pixels.PixelBudget) -> bytes:
+    try:
+        return pdfs.clean(data, max_pixels=conf.MAX_IMAGE_PIXELS, budget=budget)
+    except pdfs.HasEmbeddedFiles:
+        raise Rejected(
+            _(
+                "“%(name)s” has other files embedded in it. Please send those files "
+                "separately and the PDF without them."
             )
-            return output.getvalue()
-    except pikepdf.PasswordError:
+            % {"name": shown}
+        ) from None
+    except pdfs.PasswordProtected:
         raise Rejected(
             _("“%(name)s” is protected by a password. Please send it without the password.")
             % {"name": shown}
         ) from None
-    except (pikepdf.PdfError, pikepdf.ForeignObjectError, ValueError, RuntimeError):
+    except pixels.TooManyPixels as error:
+        raise _too_many_pixels(shown, error) from None
+    except pdfs.Unreadable:
         raise Rejected(
             _("“%(name)s” looks like a PDF but cannot be read: it may be damaged.")
             % {"name": shown}

@@ -12,16 +12,17 @@ from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.translation import get_language, get_language_info
+from django.utils.translation import get_language, get_language_info, pgettext
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_GET, require_POST
 
+from amparo.cases import access as cases_access
 from amparo.core.countries import country_choices
-from amparo.core.models import Organisation, User
+from amparo.core.models import Clearance, Organisation, Role, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
-from amparo.intake import access, services
+from amparo.intake import access, queries
 from amparo.intake.forms import (
     AssignForm,
     CommunicationForm,
@@ -32,6 +33,7 @@ from amparo.intake.forms import (
 )
 from amparo.intake.http import staff_page
 from amparo.intake.models import Attachment, Danger, Status, Submission
+from amparo.intake.services import attachments, case_opening, handling, proofs
 
 PAGE_SIZE = 50
 
@@ -39,6 +41,7 @@ FILTERS = {
     "open": lambda qs, user: qs.exclude(status=Status.CLOSED),
     "new": lambda qs, user: qs.filter(status=Status.RECEIVED),
     "danger": lambda qs, user: qs.exclude(status=Status.CLOSED).filter(danger=Danger.YES),
+    "unhandled": lambda qs, user: qs.filter(queries.UNHANDLED_DANGER),
     "mine": lambda qs, user: qs.exclude(status=Status.CLOSED).filter(assigned_to=user),
     "closed": lambda qs, user: qs.filter(status=Status.CLOSED),
     "all": lambda qs, user: qs,
@@ -63,7 +66,7 @@ def inbox(request: HttpRequest) -> HttpResponse:
     shown = request.GET.get("show", "open")
     if shown not in FILTERS:
         shown = "open"
-    submissions = FILTERS[shown](services.inbox(user), user)
+    submissions = FILTERS[shown](queries.inbox(user), user)
     page = Paginator(submissions, PAGE_SIZE).get_page(request.GET.get("page"))
     return render(
         request,
@@ -72,15 +75,16 @@ def inbox(request: HttpRequest) -> HttpResponse:
             "page": page,
             "shown": shown,
             "filters": [
-                ("open", _("Open")),
-                ("new", _("New")),
+                ("open", pgettext("reports filter", "Open")),
+                ("new", pgettext("reports filter", "New")),
                 ("danger", _("Immediate danger")),
+                ("unhandled", _("In danger, nobody handling")),
                 ("mine", _("Assigned to me")),
-                ("closed", _("Closed")),
-                ("all", _("All")),
+                ("closed", pgettext("reports filter", "Closed")),
+                ("all", pgettext("reports filter", "All")),
             ],
-            "counts": services.inbox_counts(user),
-            "unread": services.unread_ids(user),
+            "counts": queries.inbox_counts(user),
+            "unread": queries.unread_ids(user),
         },
     )
 
@@ -91,15 +95,17 @@ def inbox(request: HttpRequest) -> HttpResponse:
 def detail(request: HttpRequest, pk: Any) -> HttpResponse:
     user = signed_in_user(request)
     submission = _submission(request, pk)
-    services.open_submission(user, submission)
+    handling.open_submission(user, submission)
     return render(request, "intake/detail.html", _detail_context(user, submission))
 
 
 def _detail_context(user: User, submission: Submission, **forms: Any) -> dict[str, Any]:
-    handlers = services.handlers_for(submission)
+    handlers = queries.handlers_for(submission)
     candidates = access.visible_submissions(user).exclude(pk=submission.pk)
     case_organisations = access.case_organisations(user, submission)
-    prefill = services.case_prefill(submission)
+    can_open_case = access.can(user, access.OPEN_CASE, submission)
+    case_roles = cases_access.roles_allowing(cases_access.CREATE)
+    prefill = case_opening.case_prefill(submission)
     return {
         "submission": submission,
         "acts": prefill.acts if submission.acts else [],
@@ -107,18 +113,25 @@ def _detail_context(user: User, submission: Submission, **forms: Any) -> dict[st
         "recipients": submission.recipients.select_related("organisation"),
         "thread": submission.messages.select_related("author"),
         "notes": submission.notes.select_related("author"),
-        "files": submission.attachments.all(),
-        "communication_sent": services.communication_sent(submission),
-        "contact": services.contact_text(submission),
+        "files": [
+            (file, attachments.quarantine_warning(file) if file.quarantine else "")
+            for file in submission.attachments.all()
+        ],
+        "communication_sent": queries.communication_sent(submission),
+        "contact": queries.contact_text(submission),
         "country": dict(country_choices(get_language() or "en")).get(submission.country, ""),
         "language": get_language_info(submission.language)["name_translated"],
         "consents": [
             str(label)
-            for name, label in services.CONSENT_LABELS.items()
+            for name, label in case_opening.CONSENT_LABELS.items()
             if getattr(submission, name)
         ],
-        "digest": services.proof_digest(submission),
-        "can_open_case": access.can(user, access.OPEN_CASE, submission),
+        "digest": proofs.proof_digest(submission),
+        "can_open_case": can_open_case,
+        # Those who may not are told why, and whom to ask.
+        "case_openers": None if can_open_case else access.case_openers(submission),
+        "case_roles": [Role(role).label for role in sorted(case_roles)],
+        "case_clearance": Clearance(access.CASE_CONFIDENTIALITY).label,
         "reply_form": forms.get("reply_form") or StaffMessageForm(prefix="reply"),
         "note_form": forms.get("note_form") or StaffMessageForm(prefix="note"),
         "assign_form": AssignForm(
@@ -170,11 +183,11 @@ def _form_error(request: HttpRequest, form: Any) -> None:
 
 @_action
 def assign(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
-    form = AssignForm(request.POST, handlers=services.handlers_for(submission))
+    form = AssignForm(request.POST, handlers=queries.handlers_for(submission))
     if not form.is_valid():
         _form_error(request, form)
         return None
-    services.assign(user, submission, form.cleaned_data["assignee"])
+    handling.assign(user, submission, form.cleaned_data["assignee"])
     messages.success(request, _("Assignment saved."))
     return None
 
@@ -185,7 +198,7 @@ def set_status(request: HttpRequest, user: User, submission: Submission) -> Http
     if not form.is_valid():
         _form_error(request, form)
         return None
-    services.set_status(user, submission, form.cleaned_data["status"])
+    handling.set_status(user, submission, form.cleaned_data["status"])
     messages.success(request, _("Status saved."))
     return None
 
@@ -198,7 +211,7 @@ def mark(request: HttpRequest, user: User, submission: Submission) -> HttpRespon
     if not form.is_valid():
         _form_error(request, form)
         return None
-    services.mark(
+    handling.mark(
         user, submission, form.cleaned_data["disposition"], form.cleaned_data["duplicate_of"]
     )
     messages.success(request, _("Saved."))
@@ -234,21 +247,21 @@ def reply(request: HttpRequest, user: User, submission: Submission) -> HttpRespo
         user,
         submission,
         "reply",
-        services.staff_reply,
+        handling.staff_reply,
         _("Your message will be shown to the reporter on their page."),
     )
 
 
 @_action
 def add_note(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
-    return _message(request, user, submission, "note", services.add_note, _("Note added."))
+    return _message(request, user, submission, "note", handling.add_note, _("Note added."))
 
 
 @_action
 def communication(request: HttpRequest, user: User, submission: Submission) -> HttpResponse | None:
     form = CommunicationForm(request.POST)
     form.is_valid()
-    services.record_communication(user, submission, bool(form.cleaned_data.get("sent")))
+    handling.record_communication(user, submission, bool(form.cleaned_data.get("sent")))
     messages.success(request, _("Saved."))
     return None
 
@@ -260,7 +273,7 @@ def open_case(request: HttpRequest, user: User, submission: Submission) -> HttpR
         _form_error(request, form)
         return None
     organisation: Organisation = form.cleaned_data["organisation"]
-    event = services.open_case(user, submission, organisation)
+    event = case_opening.open_case(user, submission, organisation)
     messages.success(
         request,
         _("Case %(reference)s was opened as a draft. Complete it in the cases section.")
@@ -278,7 +291,7 @@ def download(request: HttpRequest, pk: Any, file_pk: Any) -> HttpResponse:
     if attachment is None:
         raise Http404
     try:
-        data = services.read_attachment(signed_in_user(request), attachment)
+        data = attachments.read_attachment(signed_in_user(request), attachment)
     except DomainError as error:
         messages.error(request, str(error))
         return redirect("intake:detail", pk=submission.pk)

@@ -7,13 +7,15 @@ reporter must get none. What CSRF protection is for is covered otherwise: a forg
 request has no session to ride on (there is none), a page on another site cannot read our token
 (same-origin policy), requests a browser marks as cross-site are refused (`Sec-Fetch-Site`), and
 the nonce is single-use where a replay would matter (a report or a reply cannot be sent twice).
-The nonce is also the "session" that per-form rate limits count against.
+Every form is single-use: `services.admission` records its nonce when it is sent.
 
-Proof of work (ALTCHA-style, our own implementation). The token also fixes a puzzle: the page
-shows the nonce and the SHA-256 of "<nonce>:<n>" for a secret random n ≤ POW_MAX_NUMBER, and the
-browser's script (static/intake/pow.js) finds n by trying. The server never stores n: it checks
-the answer against the hash in the signed token. Without JavaScript there is no answer, and the
-request counts against stricter global limits instead.
+Proof of work (hashcash-style, our own implementation). The browser's script (static/intake/
+pow.js) looks for a number n such that SHA-256("<nonce>:<n>") starts with at least the number of
+zero bits the page asks for, and sends it with the form; checking it costs the server one hash.
+The bits a page asks for are those the load called for when it was served; the server asks for
+those the load calls for when the form arrives (`services.admission`), so the script keeps
+looking for a better n, a little past the page's figure, while the reporter writes. Without
+JavaScript there is no answer, and the form counts against a budget for such forms instead.
 
 Follow-up access. Entering a valid receipt returns a page whose forms carry an access token: the
 submission id and an expiry, encrypted and authenticated with the key ring, so it is opaque to
@@ -31,7 +33,6 @@ import uuid
 from dataclasses import dataclass
 
 from django.core import signing
-from django.core.cache import cache
 from django.http import HttpRequest
 
 from amparo.core import crypto
@@ -39,7 +40,7 @@ from amparo.intake import conf
 
 _FORM_SALT = "amparo.intake.form-token"
 _ACCESS_PURPOSE = "intake.follow_up_access"
-_USED = "amparo:intake:used-token:"
+_MAX_ANSWER_DIGITS = 12
 
 REPORT = "report"
 FOLLOW_UP = "follow-up"
@@ -60,28 +61,20 @@ class FormToken:
     value: str
     nonce: str
     kind: str
-    challenge: str
-    max_number: int
+    # The zero bits the page asks the browser for.
+    bits: int
 
     @property
     def puzzle_prefix(self) -> str:
         return f"{self.nonce}:"
 
 
-def _puzzle_hash(nonce: str, number: int) -> str:
-    return hashlib.sha256(f"{nonce}:{number}".encode("ascii")).hexdigest()
-
-
-def issue(kind: str) -> FormToken:
+def issue(kind: str, bits: int) -> FormToken:
     if kind not in KINDS:
         raise ValueError(f"Unknown form kind {kind!r}")
     nonce = secrets.token_hex(16)
-    maximum = conf.POW_MAX_NUMBER
-    challenge = _puzzle_hash(nonce, secrets.randbelow(maximum + 1))
-    value = signing.dumps(
-        {"n": nonce, "k": kind, "c": challenge, "m": maximum}, salt=_FORM_SALT, compress=False
-    )
-    return FormToken(value, nonce, kind, challenge, maximum)
+    value = signing.dumps({"n": nonce, "k": kind, "b": bits}, salt=_FORM_SALT, compress=False)
+    return FormToken(value, nonce, kind, bits)
 
 
 def read(value: str, kind: str) -> FormToken:
@@ -96,26 +89,24 @@ def read(value: str, kind: str) -> FormToken:
         raise TokenError from None
     if not isinstance(data, dict) or data.get("k") != kind:
         raise TokenError
-    nonce, challenge, maximum = data.get("n"), data.get("c"), data.get("m")
-    if not isinstance(nonce, str) or not isinstance(challenge, str) or not isinstance(maximum, int):
+    nonce, bits = data.get("n"), data.get("b")
+    if not isinstance(nonce, str) or not isinstance(bits, int):
         raise TokenError
-    return FormToken(value, nonce, kind, challenge, maximum)
+    return FormToken(value, nonce, kind, bits)
 
 
-def solved(token: FormToken, answer: str) -> bool:
-    """Whether `answer` solves the token's proof-of-work puzzle."""
+def zero_bits(digest: bytes) -> int:
+    """How many zero bits `digest` starts with."""
+    value = int.from_bytes(digest, "big")
+    return len(digest) * 8 - value.bit_length()
+
+
+def work(token: FormToken, answer: str) -> int:
+    """The zero bits `answer` achieves on the token's puzzle (0 for no or a malformed answer)."""
     answer = answer.strip()
-    if not answer.isascii() or not answer.isdigit() or len(answer) > 9:
-        return False
-    number = int(answer)
-    return number <= token.max_number and secrets.compare_digest(
-        _puzzle_hash(token.nonce, number), token.challenge
-    )
-
-
-def use_once(token: FormToken) -> bool:
-    """Mark the token used; False if it already was (a replay, or a double click)."""
-    return bool(cache.add(_USED + token.nonce, True, timeout=conf.FORM_TOKEN_MAX_AGE))
+    if not answer.isascii() or not answer.isdigit() or len(answer) > _MAX_ANSWER_DIGITS:
+        return 0
+    return zero_bits(hashlib.sha256(f"{token.puzzle_prefix}{answer}".encode("ascii")).digest())
 
 
 def cross_site(request: HttpRequest) -> bool:
@@ -130,15 +121,13 @@ def cross_site(request: HttpRequest) -> bool:
 class Access:
     value: str
     submission_id: uuid.UUID
-    nonce: str
 
 
-def grant_access(submission_id: uuid.UUID, nonce: str | None = None) -> Access:
-    """A fresh access token; passing the previous nonce keeps the same rate-limit bucket."""
-    nonce = nonce or secrets.token_hex(16)
-    payload = {"s": str(submission_id), "x": int(time.time()) + conf.ACCESS_MAX_AGE, "n": nonce}
+def grant_access(submission_id: uuid.UUID) -> Access:
+    """A fresh access token to the follow-up page of `submission_id`."""
+    payload = {"s": str(submission_id), "x": int(time.time()) + conf.ACCESS_MAX_AGE}
     value = crypto.encrypt_text(json.dumps(payload), _ACCESS_PURPOSE)
-    return Access(value, submission_id, nonce)
+    return Access(value, submission_id)
 
 
 def read_access(value: str) -> Access:
@@ -147,9 +136,9 @@ def read_access(value: str) -> Access:
     try:
         payload = json.loads(crypto.decrypt_text(value, _ACCESS_PURPOSE))
         submission_id = uuid.UUID(payload["s"])
-        expires, nonce = int(payload["x"]), str(payload["n"])
+        expires = int(payload["x"])
     except (crypto.CryptoError, ValueError, KeyError, TypeError):
         raise TokenError from None
     if expires < time.time():
         raise TokenError(expired=True)
-    return Access(value, submission_id, nonce)
+    return Access(value, submission_id)

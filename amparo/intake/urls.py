@@ -9,6 +9,7 @@ urlpatterns = [
     path("report/follow-up/", views.follow_up, name="follow_up"),
     path("report/follow-up/reply/", views.follow_up_reply, name="follow_up_reply"),
     path("report/proof/", views.proof, name="proof"),
+    path("report/forget.css", views.forget, name="forget"),
     path("intake/", staff_views.inbox, name="inbox"),
     path("intake/<uuid:pk>/", staff_views.detail, name="detail"),
     path("intake/<uuid:pk>/assign/", staff_views.assign, name="assign"),

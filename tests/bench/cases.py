@@ -22,6 +22,7 @@ import statistics
 import time
 from collections.abc import Callable
 from typing import Any
+from urllib.parse import parse_qsl
 
 from django.core.management import call_command
 from django.core.signals import request_started
@@ -34,8 +35,8 @@ from tests.bench import Figures, benchmark
 LIST_EVENTS = int(os.environ.get("AMPARO_BENCH_EVENTS", "100000"))
 DEMO_EVENTS = int(os.environ.get("AMPARO_BENCH_DEMO_EVENTS", "400000"))
 REPEATS = int(os.environ.get("AMPARO_BENCH_REPEATS", "40"))
-# Filters a documentalist uses, as the list page's query strings; {term:list:code} stands for
-# a term's id, which is what the page's form sends.
+# Filters a documentalist uses, as the list page's form sends them; {term:list:code} stands for
+# a term's id. Those with search words are posted (see _list_address).
 QUERIES = {
     "no filter": "",
     "country": "country=CO",
@@ -61,16 +62,26 @@ def _with_term_ids(query: str) -> str:
     return re.sub(r"\{term:(\w+):(\w+)\}", term_id, query)
 
 
+def _list_address(client: Client, query: str) -> str:
+    """The list's address for `query`: search words are posted, and the list redirects to an
+    address that keeps them in the session (`?search=<id>`), as the page's form does."""
+    if "q=" not in query:
+        return f"/cases/?{query}"
+    response = client.post("/cases/", dict(parse_qsl(query)))
+    assert response.status_code == 302, f"the form refused {query}"
+    return str(response["Location"])
+
+
 def _world(events: int) -> dict[str, Any]:
-    from amparo.cases import demo
-    from amparo.core import demo as core_demo
     from amparo.core import vocabulary
+    from amparo.demo import accounts
+    from amparo.demo import cases as demo
 
     call_command("migrate", verbosity=0)
     _clear_cases()
     if not vocabulary.thesauri_with_counts():
         vocabulary.load()
-    core_demo.build_accounts()
+    accounts.build_accounts()
     started = time.perf_counter()
     report = demo.build_cases(events=events, seed=2026)
     return {**report.as_dict(), "wall_seconds": round(time.perf_counter() - started, 1)}
@@ -80,8 +91,8 @@ def _clear_cases() -> None:
     """Empty the case tables (another benchmark may have filled them), children first."""
     from django.apps import apps
 
-    from amparo.cases.demo import EXTERNAL_PREFIX
     from amparo.cases.models import Act, Event, Person
+    from amparo.demo.cases import EXTERNAL_PREFIX
 
     if Event.objects.exclude(external_id__startswith=EXTERNAL_PREFIX).exists():
         raise SystemExit(
@@ -181,7 +192,7 @@ def run_list() -> Figures:
         "api": {},
     }
     for label, query in QUERIES.items():
-        url = f"/cases/?{_with_term_ids(query)}"
+        url = _list_address(client, _with_term_ids(query))
         page = client.get(url)
         # A filter the form refuses would silently measure the unfiltered list.
         assert b'class="errorlist' not in page.content, f"{label}: the form refused {url}"

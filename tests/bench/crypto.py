@@ -26,7 +26,7 @@ def run() -> Figures:
         tokens = [crypto.encrypt_text(value, PURPOSE) for value in values]
         encrypt = best_seconds(lambda: [crypto.encrypt_text(v, PURPOSE) for v in values])
         decrypt = best_seconds(lambda: [crypto.decrypt_text(t, PURPOSE) for t in tokens])
-        index = best_seconds(lambda: [crypto.blind_index(v, PURPOSE) for v in values])
+        index = best_seconds(lambda: [crypto.index_value(v, PURPOSE) for v in values])
         figures[label] = {
             "plaintext_bytes": size,
             "ciphertext_chars": len(tokens[0]),

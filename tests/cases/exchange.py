@@ -8,8 +8,8 @@ import io
 from collections.abc import Sequence
 
 from amparo.cases import services
+from amparo.cases.exchange.tabular import COLUMNS
 from amparo.cases.models import DatePrecision, Event
-from amparo.cases.tabular import COLUMNS
 from amparo.core import vocabulary
 from amparo.core.models import Clearance, Organisation, Role, Term, User
 from tests.factories import OrganisationFactory, member

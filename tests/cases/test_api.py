@@ -136,7 +136,9 @@ def test_the_event_list_costs_the_same_number_of_queries_for_any_page_size(
     for number in range(12):
         record_event(user, title=f"Event {number}")
     api = Api(client, user)
-    with django_assert_max_num_queries(12) as small:
+    # Token, memberships, count, plan, events and their acts: each once, whatever the number of
+    # events on the page.
+    with django_assert_max_num_queries(9) as small:
         api.get("/events", limit=2)
     with django_assert_max_num_queries(len(small.captured_queries)):
         api.get("/events", limit=12)
@@ -276,9 +278,45 @@ def test_the_person_list_does_not_find_a_pseudonymised_person_by_name(client: Cl
     partner = state_partner()
     services.grant_sharing(owner, event, organisation=organisation_of(partner))
 
-    assert Api(client, partner).get("/persons", name="Akinyi Odera").json()["items"] == []
-    found = Api(client, owner).get("/persons", name="akinyi odera").json()["items"]
+    search = "/persons/search"
+    assert Api(client, partner).send("POST", search, {"name": "Akinyi Odera"}).json()["items"] == []
+    found = Api(client, owner).send("POST", search, {"name": "akinyi odera"}).json()["items"]
     assert [p["full_name"] for p in found] == ["Akinyi Odera"]
+
+
+@pytest.mark.parametrize(
+    ("path", "params", "search"),
+    [
+        ("/events", {"q": "hearing"}, "/events/search"),
+        ("/events", {"name": "Akinyi Odera", "country": "KE"}, "/events/search"),
+        ("/persons", {"name": "Akinyi Odera"}, "/persons/search"),
+    ],
+)
+def test_search_words_and_names_in_an_address_are_refused_with_where_to_send_them(
+    client: Client, path: str, params: dict[str, str], search: str
+) -> None:
+    response = Api(client, documentalist()).get(path, **params)
+
+    assert response.status_code == 422
+    detail = response.json()["detail"]
+    assert set(detail) == set(params) - {"country"}
+    assert f"POST /api/v1{search}" in next(iter(detail.values()))[0]
+
+
+def test_events_are_searched_by_words_and_name_in_the_body(client: Client) -> None:
+    owner = documentalist()
+    event = record_event(owner)
+    other = record_event(owner, title="Another event")
+    api = Api(client, owner)
+
+    by_name = api.send("POST", "/events/search", {"name": "Akinyi Odera"}).json()["items"]
+    by_words = api.send("POST", "/events/search", {"q": "radio"}).json()["items"]
+
+    assert {item["id"] for item in by_name} == {event.pk, other.pk}
+    assert [item["id"] for item in by_words] == [event.pk]
+    assert api.send("POST", "/events/search", {"name": "Nobody"}).json()["items"] == []
+    too_long = api.send("POST", "/events/search", {"q": "x" * 201})
+    assert too_long.status_code == 422
 
 
 def test_a_bad_cursor_is_a_422(client: Client) -> None:
@@ -336,6 +374,13 @@ def test_an_act_is_added_to_an_event_and_changed(client: Client) -> None:
     # Encrypted free text the API did not send stays as it was.
     assert event.acts.get(pk=threat.pk).remarks == "Caller named the district commissioner."
     assert Event.objects.get(pk=event.pk).notes == "Follow up with the family."
+    # Each change is its own action in the log and in the event's history.
+    actions = list(
+        AuditEntry.objects.filter(object_id=str(event.pk)).values_list("action", flat=True)
+    )
+    assert actions[-2:] == ["event.add_act", "event.change_act"]
+    versions = event.versions.order_by("number").values_list("action", flat=True)
+    assert list(versions)[-2:] == ["add_act", "change_act"]
 
 
 def test_a_partner_cannot_add_an_act(client: Client) -> None:

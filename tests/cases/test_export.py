@@ -10,7 +10,8 @@ from typing import Any
 import pytest
 from openpyxl import load_workbook
 
-from amparo.cases import exports, huridocs, imports, services, tabular
+from amparo.cases import services
+from amparo.cases.exchange import exports, huridocs, imports, tabular
 from amparo.cases.models import (
     Act,
     ChainLink,

@@ -2,19 +2,28 @@
 
 from __future__ import annotations
 
+import datetime
+import io
 import re
 
 import pytest
 from django.core.exceptions import PermissionDenied
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from amparo.cases import access, services
 from amparo.cases.models import ConsentRecord, Person, RecipientKind
 from amparo.core.models import AuditEntry, Clearance, Organisation, Role
 from amparo.core.services import DomainError
 from tests.cases.conftest import sign_in
-from tests.factories import ActFactory, OrganisationFactory, PersonFactory, member
+from tests.factories import (
+    ActFactory,
+    MembershipFactory,
+    OrganisationFactory,
+    PersonFactory,
+    member,
+)
 
 
 @pytest.fixture
@@ -28,7 +37,8 @@ def world():
         victim__confidentiality=Clearance.CONFIDENTIAL,
     )
     partner = OrganisationFactory(kind=Organisation.Kind.CSO)
-    partner_member = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, partner)
+    # Cleared for the person's confidentiality: consent alone would not do (see the tables below).
+    partner_member = member(Role.DOCUMENTALIST, Clearance.CONFIDENTIAL, partner)
     services.grant_sharing(documentalist, act.event, organisation=partner)
     return {
         "nhri": nhri,
@@ -105,7 +115,7 @@ def test_each_kind_of_consent_covers_its_kind_of_recipient_and_publication_cover
     world, kind: str, role: str, covered: set[str]
 ) -> None:
     organisation = OrganisationFactory(kind=kind)
-    viewer = member(role, Clearance.RESTRICTED, organisation)
+    viewer = member(role, Clearance.CONFIDENTIAL, organisation)
     services.grant_sharing(world["documentalist"], world["event"], organisation=organisation)
     for recipient in RecipientKind.values:
         consent = services.give_consent(
@@ -119,7 +129,7 @@ def test_each_kind_of_consent_covers_its_kind_of_recipient_and_publication_cover
 @pytest.mark.django_db
 def test_a_consent_naming_one_organisation_covers_only_that_one(world) -> None:
     other = OrganisationFactory(kind=Organisation.Kind.CSO)
-    other_member = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, other)
+    other_member = member(Role.DOCUMENTALIST, Clearance.CONFIDENTIAL, other)
     services.give_consent(
         world["documentalist"],
         world["person"],
@@ -223,3 +233,217 @@ def test_exact_name_search_finds_people_only_for_those_who_may_see_them(world, t
     assert not access.can_search_names(
         member(Role.STATE_REPRESENTATIVE, Clearance.STRICTLY_CONFIDENTIAL)
     )
+
+
+# --- Clearance and consent: both, never one instead of the other (issue 9, item 8) --------------
+
+LEVELS = list(Clearance)
+# Roles whose members see the identities of their own organisation's persons (cleared for them).
+SEES_OWN_IDENTITIES = {Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.FOCAL_POINT}
+# Each kind of partner: the kind of their organisation, their role there, the consent covering them.
+PARTNERS = {
+    "cso": (Organisation.Kind.CSO, Role.DOCUMENTALIST, RecipientKind.PARTNER_ORGANISATIONS),
+    "other_nhri": (Organisation.Kind.NHRI, Role.DOCUMENTALIST, RecipientKind.PARTNER_ORGANISATIONS),
+    "secretariat": (
+        Organisation.Kind.SECRETARIAT,
+        Role.NETWORK_SECRETARIAT,
+        RecipientKind.PARTNER_ORGANISATIONS,
+    ),
+    "state": (Organisation.Kind.STATE, Role.STATE_REPRESENTATIVE, RecipientKind.STATE),
+    "mechanism": (
+        Organisation.Kind.MECHANISM,
+        Role.MECHANISM,
+        RecipientKind.INTERNATIONAL_MECHANISM,
+    ),
+}
+# The consents a person may have, as (situation, covers the partner?), for a partner covered by
+# consents of kind `covering` and belonging to `own`; `other` is another organisation.
+CONSENT_SITUATIONS = (
+    "none",
+    *RecipientKind.values,
+    "named_this_partner",
+    "named_another_organisation",
+    "withdrawn",
+    "given_tomorrow",
+)
+
+
+def _covers(situation: str, covering: str) -> bool:
+    """Whether the consent of `situation` covers a partner whom consents of kind `covering`
+    cover, clearance aside."""
+    if situation in RecipientKind.values:
+        return situation in (covering, RecipientKind.PUBLICATION)
+    return situation == "named_this_partner"
+
+
+def _give(
+    person: Person,
+    situation: str,
+    covering: str,
+    own: Organisation,
+    other: Organisation,
+    recorder,
+) -> None:
+    if situation == "none":
+        return
+    kind = situation if situation in RecipientKind.values else covering
+    named = {"named_this_partner": own, "named_another_organisation": other}.get(situation)
+    today = datetime.date.today()
+    ConsentRecord.objects.create(
+        person=person,
+        recipient_kind=kind,
+        recipient_organisation=named,
+        purpose="Table test",
+        given_on=today + datetime.timedelta(days=1) if situation == "given_tomorrow" else today,
+        recorded_by=recorder,
+        withdrawn_on=today if situation == "withdrawn" else None,
+        withdrawn_at=timezone.now() if situation == "withdrawn" else None,
+    )
+
+
+@pytest.fixture
+def persons_at_every_level(world) -> dict[int, Person]:
+    """A person of the NHRI kept at each confidentiality level, by level."""
+    return {
+        level: PersonFactory(organisation=world["nhri"], confidentiality=level) for level in LEVELS
+    }
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("partner", PARTNERS)
+def test_a_partner_sees_an_identity_only_with_a_covering_consent_and_clearance_for_it(
+    world, persons_at_every_level, partner: str
+) -> None:
+    kind, role, covering = PARTNERS[partner]
+    own = OrganisationFactory(kind=kind)
+    other = OrganisationFactory(kind=kind)
+    viewers = {level: member(role, level, own) for level in LEVELS}
+    wrong = []
+    for situation in CONSENT_SITUATIONS:
+        for person in persons_at_every_level.values():
+            _give(person, situation, covering, own, other, world["documentalist"])
+        for clearance, viewer in viewers.items():
+            for level, person in persons_at_every_level.items():
+                expected = _covers(situation, covering) and clearance >= level
+                if access.identity_visible(viewer, person) is not expected:
+                    wrong.append((situation, clearance.name, level.name, expected))
+        ConsentRecord.objects.all().delete()
+    assert wrong == [], "(consent, viewer's clearance, person's level, expected)"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", Role.values)
+def test_inside_the_owner_role_and_clearance_decide_and_no_consent_stands_in_for_either(
+    world, persons_at_every_level, role: str
+) -> None:
+    viewers = {level: member(role, level, world["nhri"]) for level in LEVELS}
+    wrong = []
+    for situation in CONSENT_SITUATIONS:
+        for person in persons_at_every_level.values():
+            # A consent naming the owner itself, where a kind allows naming.
+            _give(
+                person,
+                situation,
+                RecipientKind.STATE,
+                world["nhri"],
+                world["partner"],
+                world["documentalist"],
+            )
+        for clearance, viewer in viewers.items():
+            for level, person in persons_at_every_level.items():
+                by_role = role in SEES_OWN_IDENTITIES or situation == RecipientKind.PUBLICATION
+                expected = by_role and clearance >= level
+                if access.identity_visible(viewer, person) is not expected:
+                    wrong.append((situation, clearance.name, level.name, expected))
+        ConsentRecord.objects.all().delete()
+    assert wrong == [], "(consent, member's clearance, person's level, expected)"
+
+
+@pytest.mark.django_db
+def test_a_high_clearance_elsewhere_does_not_lift_a_consent_that_covers_a_lower_one(world) -> None:
+    person = PersonFactory(
+        organisation=world["nhri"], confidentiality=Clearance.STRICTLY_CONFIDENTIAL
+    )
+    viewer = member(
+        Role.STATE_REPRESENTATIVE,
+        Clearance.RESTRICTED,
+        OrganisationFactory(kind=Organisation.Kind.STATE),
+    )
+    MembershipFactory(
+        user=viewer,
+        organisation=OrganisationFactory(kind=Organisation.Kind.CSO),
+        role=Role.DOCUMENTALIST,
+        clearance=Clearance.STRICTLY_CONFIDENTIAL,
+    )
+    services.give_consent(
+        world["documentalist"], person, recipient_kind=RecipientKind.STATE, purpose="Appeal"
+    )
+    assert not access.identity_visible(viewer, person)
+
+    services.give_consent(
+        world["documentalist"],
+        person,
+        recipient_kind=RecipientKind.PARTNER_ORGANISATIONS,
+        purpose="Appeal",
+    )
+    assert access.identity_visible(viewer, person)
+
+
+@pytest.fixture
+def state_with_consent(world):
+    """The reported case: a strictly confidential person of the NHRI, a consent to the State,
+    the event shared with the State, whose representative has restricted clearance like the
+    NHRI's own restricted staff."""
+    event = world["event"]
+    person = world["person"]
+    Person.objects.filter(pk=person.pk).update(confidentiality=Clearance.STRICTLY_CONFIDENTIAL)
+    person.refresh_from_db()
+    state = OrganisationFactory(kind=Organisation.Kind.STATE)
+    representative = member(Role.STATE_REPRESENTATIVE, Clearance.RESTRICTED, state)
+    services.grant_sharing(world["documentalist"], event, organisation=state)
+    for kind in RecipientKind.values:
+        if kind != RecipientKind.PUBLICATION:
+            services.give_consent(
+                world["documentalist"], person, recipient_kind=kind, purpose="Urgent appeal"
+            )
+    restricted_staff = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, world["nhri"])
+    return {**world, "person": person, "representative": representative, "staff": restricted_staff}
+
+
+@pytest.mark.django_db
+def test_a_state_consent_names_no_strictly_confidential_person_to_restricted_clearance(
+    state_with_consent, client: Client
+) -> None:
+    world = state_with_consent
+    for viewer in (world["representative"], world["staff"]):
+        assert not access.identity_visible(viewer, world["person"])
+        sign_in(client, viewer)
+        page = client.get(reverse("cases:event_detail", args=[world["event"].pk])).content.decode()
+        assert "Berta" not in page
+        assert access.pseudonym(world["person"]) in page
+
+
+@pytest.mark.django_db
+def test_the_api_search_and_exports_follow_the_same_rule(
+    state_with_consent, client: Client
+) -> None:
+    from amparo.api import tokens
+    from amparo.cases.exchange import exports
+    from amparo.cases.queries import EventFilters, event_conditions
+
+    world = state_with_consent
+    representative, person = world["representative"], world["person"]
+    secret = tokens.issue_token(None, representative, name="test").secret
+    header = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    for path in (f"/api/v1/persons/{person.pk}", f"/api/v1/events/{world['event'].pk}"):
+        answer = client.get(path, **header)
+        assert answer.status_code == 200, path
+        assert "Berta" not in answer.content.decode(), path
+
+    conditions = event_conditions(EventFilters(name="Berta Cáceres Flores"), representative)
+    assert not access.visible_events(representative).filter(conditions.per_event).exists()
+
+    out = io.StringIO()
+    exports.export(world["staff"], "json", out)
+    assert "Berta" not in out.getvalue()
+    assert access.pseudonym(person) in out.getvalue()

@@ -8,8 +8,9 @@ import pytest
 from django.core.exceptions import PermissionDenied
 from openpyxl import Workbook
 
-from amparo.cases import imports, tabular
-from amparo.cases.models import Act, Event, Involvement, Person
+from amparo.cases.access import pseudonym_code
+from amparo.cases.exchange import imports, tabular
+from amparo.cases.models import Act, Event, Involvement, Person, VersionAction
 from amparo.core.models import AuditEntry, Clearance, Role
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of
 from tests.factories import member
@@ -215,3 +216,75 @@ def test_a_row_for_a_new_act_adds_it_to_the_event() -> None:
         "raid",
         "threat_death",
     ]
+
+
+# --- a person shared by several events (#9.7) --------------------------------------------------
+
+SECOND_EVENT = {
+    "event_id": "EV-2",
+    "event_title": "Arrest after the broadcast",
+    "event_confidentiality": "restricted",
+    "act_id": "1",
+    "act_type": "raid",
+    "victim_id": "V-1",
+}
+
+
+def test_renaming_a_shared_person_versions_and_audits_every_other_event_they_appear_in() -> None:
+    user = documentalist()
+    organisation = organisation_of(user)
+    imports.import_file(user, organisation, csv_bytes(ROWS), "cases.csv")
+    first = Event.objects.get(external_id="EV-1")
+
+    result = imports.import_file(
+        user,
+        organisation,
+        csv_bytes([{**SECOND_EVENT, "victim_name": "Akinyi Otieno"}]),
+        "cases.csv",
+    )
+
+    assert result.ok, result.errors
+    person = Person.objects.get(external_id="V-1")
+    assert person.full_name == "Akinyi Otieno"
+    first.refresh_from_db()
+    latest = first.versions.order_by("-number").first()
+    assert first.version == 2 and latest is not None
+    assert latest.action == VersionAction.UPDATE_PERSON
+    (changed,) = latest.changes["persons"]["changed"].values()
+    assert changed["full_name"] == {"from": "[encrypted]", "to": "[encrypted]"}
+    entry = AuditEntry.objects.get(action="person.update", object_id=str(person.pk))
+    assert entry.changes["full_name"] == {"from": "[encrypted]", "to": "[encrypted]"}
+    assert first.pk in entry.changes["events"]
+    assert "Akinyi" not in str(entry.changes)
+
+
+def test_a_person_above_the_importers_clearance_is_refused_whatever_the_file_says() -> None:
+    """The refusal must not confirm who a hidden person is: one message, at the identifier,
+    whether the file's name matches theirs, differs or is left out, and whether it names them
+    by external identifier or by an export's reference (P<id>-<code>)."""
+    chief = documentalist()
+    organisation = organisation_of(chief)
+    secret = {"victim_confidentiality": "strictly confidential"}
+    hidden = {"perpetrator_confidentiality": "strictly confidential"}
+    rows = [{**ROWS[0], **secret, **hidden}, ROWS[1], ROWS[2]]
+    imports.import_file(chief, organisation, csv_bytes(rows), "cases.csv")
+    officer = Person.objects.get(external_id="", acts_as_victim=None)
+    reference = f"P{officer.pk}-{pseudonym_code(officer)}"
+    clerk = documentalist(organisation=organisation, clearance=Clearance.RESTRICTED)
+
+    def refusal(victim: dict[str, str]) -> list[tuple[int, str, str]]:
+        rows = [{**SECOND_EVENT, **victim}]
+        result = imports.import_file(clerk, organisation, csv_bytes(rows), "cases.csv")
+        return [(e.row, e.column, e.message) for e in result.errors]
+
+    renamed = refusal({"victim_name": "Someone Else"})
+    same_name = refusal({"victim_name": "Akinyi Odera"})
+    unnamed = refusal({"victim_identified": "no"})
+    by_reference = refusal({"victim_id": reference, "victim_identified": "no"})
+
+    assert renamed == same_name == unnamed
+    assert [error[:2] for error in renamed] == [(2, "victim_id")]
+    assert [error[2] for error in by_reference] == [error[2] for error in renamed]
+    assert "change who" not in renamed[0][2]
+    assert Event.objects.count() == 1
+    assert Person.objects.get(external_id="V-1").full_name == "Akinyi Odera"

@@ -83,7 +83,7 @@ def guided_post(term, organisation: Organisation, **overrides: str) -> dict[str,
 def test_the_guided_page_records_an_event_with_two_victims_and_a_perpetrator_in_one_post(
     signed_in: Client, nhri, documentalist, term
 ) -> None:
-    assert signed_in.get(reverse("cases:event_create")).status_code == 200
+    assert signed_in.get(reverse("cases:event_create"), follow=True).status_code == 200
 
     response = signed_in.post(reverse("cases:event_create"), guided_post(term, nhri))
 
@@ -240,11 +240,11 @@ def test_the_list_needs_the_same_number_of_queries_whatever_the_page_size(
     with django_assert_num_queries(len(small.captured_queries)):
         response = signed_in.get(reverse("cases:event_list"), {"per_page": 50})
     assert len(response.context["page"].events) == 50
+    searched = signed_in.post(
+        reverse("cases:event_list"), {"q": "Event", "country": "KE", "status": "draft"}
+    )
     with django_assert_max_num_queries(20):
-        signed_in.get(
-            reverse("cases:event_list"),
-            {"per_page": 50, "q": "Event", "country": "KE", "status": "draft"},
-        )
+        signed_in.get(searched["Location"], {"per_page": 50})
 
 
 @pytest.mark.django_db
@@ -264,7 +264,7 @@ def test_the_list_shows_only_visible_events(client: Client, nhri, term) -> None:
 @pytest.mark.django_db
 def test_the_list_filters(signed_in: Client, nhri, term) -> None:
     def titles(**params: Any) -> set[str]:
-        response = signed_in.get(reverse("cases:event_list"), params)
+        response = signed_in.post(reverse("cases:event_list"), params, follow=True)
         return {event.title for event in response.context["page"].events}
 
     killing = EventFactory(
@@ -306,13 +306,13 @@ def test_name_search_is_offered_only_to_those_who_may_see_names(
     act = ActFactory(event__organisation=nhri, victim__full_name="Grace Akinyi")
     ActFactory(event__organisation=nhri, victim__full_name="Someone Else")
 
-    response = signed_in.get(reverse("cases:event_list"), {"name": "grace  AKINYI"})
+    response = signed_in.post(reverse("cases:event_list"), {"name": "grace  AKINYI"}, follow=True)
     assert [e.pk for e in response.context["page"].events] == [act.event.pk]
 
     analyst = member(Role.ANALYST, Clearance.STRICTLY_CONFIDENTIAL, nhri)
     other = Client()
     sign_in(other, analyst)
-    response = other.get(reverse("cases:event_list"), {"name": "Grace Akinyi"})
+    response = other.post(reverse("cases:event_list"), {"name": "Grace Akinyi"}, follow=True)
     assert 'name="name"' not in response.content.decode()
     assert len(response.context["page"].events) == 2  # the parameter is ignored
 
@@ -338,7 +338,7 @@ def test_submit_and_verify_buttons_follow_the_second_person_rule(
 
     signed_in.post(reverse("cases:event_submit", args=[event.pk]))
     page = signed_in.get(detail).content.decode()
-    assert "Another person must verify what you submitted." in page
+    assert "Another person must verify this version" in page
     signed_in.post(reverse("cases:event_verify", args=[event.pk]))
     event.refresh_from_db()
     assert event.status == Event.Status.SUBMITTED

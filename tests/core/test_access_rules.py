@@ -28,7 +28,14 @@ TABLE = {
     "vocabulary.view": EVERY_ROLE,
     "cases.view": EVERY_ROLE,
     "cases.record": {A, D},
+    "recommendations.view": EVERY_ROLE,
     "intake.handle": {A, D, F, N},
+    "network.view": EVERY_ROLE,
+    "stats.view": EVERY_ROLE,
+    "stats.dedupe": {A, D},
+    "warning.view": EVERY_ROLE,
+    "response.view": EVERY_ROLE,
+    "portal.publish": {A, D, AN, RV},
 }
 
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
+import hmac
+import http.server
 import io
 import json
 import os
+import socket
 import stat
 import threading
 from datetime import UTC, date, datetime, timedelta
@@ -16,6 +20,7 @@ from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
+from django.core.exceptions import ImproperlyConfigured
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import DatabaseError, connection, models, transaction
@@ -26,7 +31,9 @@ from django_otp import DEVICE_ID_SESSION_KEY
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from amparo.core import audit
+from amparo.core import access as core_access
+from amparo.core import audit, audit_anchor, crypto
+from amparo.core.audit_sink import parse_sink
 from amparo.core.fields import BlindIndexField, EncryptedTextField
 from amparo.core.models import (
     AuditEntry,
@@ -160,12 +167,13 @@ def test_an_object_already_deleted_needs_an_explicit_id() -> None:
     organisation = OrganisationFactory()
     organisation.delete()
     with pytest.raises(ValueError, match="before deleting"):
-        audit.record(None, "organisation.delete", organisation)
-    entry = audit.record(None, "organisation.delete", organisation, object_id="7")
+        audit.record(None, "test.delete", organisation)
+    entry = audit.record(None, "test.delete", organisation, object_id="7")
     assert entry.object_id == "7"
 
 
-def test_an_entry_is_undone_with_the_transaction_it_was_recorded_in() -> None:
+@pytest.mark.django_db(transaction=True)
+def test_an_entry_is_undone_with_the_transaction_it_was_recorded_in(anchor: Path) -> None:
     kept = audit.record(None, "test.kept")
 
     class Abort(Exception):
@@ -174,9 +182,32 @@ def test_an_entry_is_undone_with_the_transaction_it_was_recorded_in() -> None:
     with pytest.raises(Abort), transaction.atomic():
         audit.record(None, "test.undone")
         raise Abort
+    assert audit_anchor.flush()
+    assert audit_anchor.read(anchor) == audit.head_of(kept)  # the undone entry is not anchored
     after = audit.record(None, "test.after")
     assert [e.action for e in entries()] == ["test.kept", "test.after"]
     assert after.previous_hash == kept.entry_hash
+    assert audit_anchor.flush()
+    assert audit_anchor.read(anchor) == audit.head_of(after)
+    assert audit.verify().ok
+
+
+def test_a_batch_that_fails_halfway_leaves_neither_a_gap_nor_a_fork(anchor: Path) -> None:
+    kept = audit.record(None, "test.kept")
+    write = audit.insert
+
+    def half_then_fail(rows: Any, *, numbered: bool = False) -> None:
+        write(rows[:1], numbered=numbered)
+        raise DatabaseError("disk full")
+
+    with mock.patch.object(audit, "insert", half_then_fail), pytest.raises(DatabaseError):
+        audit.record_many([audit.Record(None, "test.first"), audit.Record(None, "test.second")])
+    after = audit.record(None, "test.after")
+    assert [e.action for e in entries()] == ["test.kept", "test.after"]
+    assert after.previous_hash == kept.entry_hash
+    assert after.pk > kept.pk
+    assert audit_anchor.flush()
+    assert audit_anchor.read(anchor) == audit.head_of(after)
     assert audit.verify().ok
 
 
@@ -248,6 +279,7 @@ def test_no_field_could_hold_an_ip_address_or_a_user_agent() -> None:
         "object_id",
         "changes",
         "previous_hash",
+        "key_id",
         "entry_hash",
     }
 
@@ -400,7 +432,9 @@ def test_deleting_the_oldest_entry_is_reported() -> None:
 # --- Export --------------------------------------------------------------------------------------
 
 
-def test_the_export_holds_every_field_and_lets_an_auditor_recompute_each_hash() -> None:
+def test_the_export_holds_every_field_and_lets_an_auditor_with_the_key_recompute_each_hash() -> (
+    None
+):
     actor = UserFactory()
     audit.record(actor, "user.login", actor, changes={"two_factor": True})
     audit.record(None, "test.second", OrganisationFactory())
@@ -418,13 +452,17 @@ def test_the_export_holds_every_field_and_lets_an_auditor_recompute_each_hash() 
         "object_id",
         "changes",
         "previous_hash",
+        "key_id",
         "entry_hash",
     }
+    ring = crypto.keyring()
     previous = "0" * 64
     for line in lines:
         body = {k: v for k, v in line.items() if k not in {"id", "entry_hash"}}
         canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), ensure_ascii=True)
-        assert hashlib.sha256(canonical.encode("ascii")).hexdigest() == line["entry_hash"]
+        secret = ring.key(line["key_id"], crypto.Purpose.AUDIT).secret
+        expected = hmac.new(secret, canonical.encode("ascii"), hashlib.sha256).hexdigest()
+        assert expected == line["entry_hash"]
         assert line["previous_hash"] == previous
         previous = line["entry_hash"]
 
@@ -557,34 +595,34 @@ def test_who_may_read_the_audit_trail_of_a_record(
     world: dict[str, Any], who: str, record: str, allowed: bool
 ) -> None:
     object_type, pk = world["objects"][record]
-    assert audit.can_view_trail(world["users"][who], object_type, str(pk)) is allowed
+    assert core_access.can_view_trail(world["users"][who], object_type, str(pk)) is allowed
 
 
 def test_a_user_may_always_read_their_own_trail_but_not_once_deactivated() -> None:
     user = UserFactory()
-    assert audit.can_view_trail(user, "core.user", str(user.pk))
+    assert core_access.can_view_trail(user, "core.user", str(user.pk))
     user.is_active = False
-    assert not audit.can_view_trail(user, "core.user", str(user.pk))
+    assert not core_access.can_view_trail(user, "core.user", str(user.pk))
 
 
 @pytest.mark.parametrize("object_id", ["abc", "", "1.0", "\u0661"])
 def test_an_id_that_is_not_a_number_opens_no_core_trail(object_id: str) -> None:
     administrator = member(Role.ADMINISTRATOR)
-    assert not audit.can_view_trail(administrator, "core.organisation", object_id)
-    assert not audit.can_view_trail(administrator, "core.user", object_id)
+    assert not core_access.can_view_trail(administrator, "core.organisation", object_id)
+    assert not core_access.can_view_trail(administrator, "core.user", object_id)
 
 
 def test_an_object_type_is_registered_once(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(audit, "_object_access", {})
+    monkeypatch.setattr(core_access, "_object_access", {})
 
     def everyone(user: User, object_id: str) -> bool:
         return True
 
-    audit.register_object_access("cases.event", everyone)
-    audit.register_object_access("cases.event", everyone)  # the same rule again is harmless
+    core_access.register_trail_access("cases.event", everyone)
+    core_access.register_trail_access("cases.event", everyone)  # the same rule again is harmless
     with pytest.raises(ValueError, match="already registered"):
-        audit.register_object_access("cases.event", lambda user, object_id: False)
-    assert audit.can_view_trail(UserFactory(), "cases.event", "1")
+        core_access.register_trail_access("cases.event", lambda user, object_id: False)
+    assert core_access.can_view_trail(UserFactory(), "cases.event", "1")
 
 
 # --- The pages ---------------------------------------------------------------------------------
@@ -653,12 +691,12 @@ def test_someone_signed_out_is_sent_to_the_login_page(client: Client) -> None:
 def test_the_log_shows_time_actor_organisation_action_object_and_changes(client: Client) -> None:
     home = OrganisationFactory(name="Kenya NHRI")
     administrator = member(Role.ADMINISTRATOR, organisation=home, username="wanjiru")
-    audit.record(administrator, "organisation.rename", home, changes={"name": "<b>new</b>"})
+    audit.record(administrator, "organisation.create", home, changes={"name": "<b>new</b>"})
     sign_in(client, administrator)
     page = client.get(log_url()).content.decode()
     assert "wanjiru" in page
     assert "Kenya NHRI" in page
-    assert "organisation.rename" in page
+    assert "organisation.create" in page
     assert reverse("core:object_audit_trail", args=["core.organisation", home.pk]) in page
     assert "&quot;name&quot;: &quot;&lt;b&gt;new&lt;/b&gt;&quot;" in page
     assert "<b>new</b>" not in page
@@ -669,11 +707,11 @@ def test_the_log_shows_time_actor_organisation_action_object_and_changes(client:
     [
         ({"action": "user"}, ["user.logout", "user.login"]),
         ({"action": "user.login"}, ["user.login"]),
-        ({"object_type": "core.organisation"}, ["organisation.rename"]),
+        ({"object_type": "core.organisation"}, ["organisation.create"]),
         ({"actor": "WANJIRU"}, ["user.logout", "user.login"]),
-        ({"date_from": "2025-02-01"}, ["user.logout", "organisation.rename"]),
+        ({"date_from": "2025-02-01"}, ["user.logout", "organisation.create"]),
         ({"date_to": "2025-01-31"}, ["user.login"]),
-        ({"date_from": "2025-02-01", "date_to": "2025-02-01"}, ["organisation.rename"]),
+        ({"date_from": "2025-02-01", "date_to": "2025-02-01"}, ["organisation.create"]),
     ],
 )
 def test_the_log_can_be_filtered(
@@ -683,7 +721,7 @@ def test_the_log_can_be_filtered(
     administrator = member(Role.ADMINISTRATOR, organisation=home, username="wanjiru")
     timeline: list[tuple[str, models.Model, date]] = [
         ("user.login", administrator, date(2025, 1, 31)),
-        ("organisation.rename", home, date(2025, 2, 1)),
+        ("organisation.create", home, date(2025, 2, 1)),
         ("user.logout", administrator, date(2025, 2, 2)),
     ]
     for action, obj, day in timeline:
@@ -769,6 +807,345 @@ def test_the_trail_of_an_unknown_kind_of_record_is_not_found(client: Client) -> 
     assert client.get(trail_url("secret.thing", "1")).status_code == 404
 
 
+# --- The keyed chain and its anchor (issue 9, item 6) -------------------------------------------
+
+
+def verify_command() -> str:
+    """`amparo audit verify`; CommandError (exit status 1) when it fails."""
+    return run("verify")
+
+
+def sha256_hash(row: dict[str, Any]) -> str:
+    """What a forger without the key computes: the published canonical form, plain SHA-256."""
+    return hashlib.sha256(audit.canonical_json(row).encode("ascii")).hexdigest()
+
+
+def rewrite_with_sha256(first_id: int, change: dict[str, Any], *, drop_key: bool) -> None:
+    """Change entry `first_id` with plain SQL and recompute every hash from there on with
+    SHA-256, as someone who can write the database, but has no key, would."""
+    table = AuditEntry._meta.db_table
+    previous = None
+    for entry in AuditEntry.objects.order_by("id"):
+        if entry.pk < first_id:
+            previous = entry.entry_hash
+            continue
+        if entry.pk == first_id:
+            entry.changes = change
+        entry.previous_hash = previous or audit.GENESIS_HASH
+        if drop_key:
+            entry.key_id = ""
+        entry.entry_hash = sha256_hash(audit.content(entry))
+        tamper(
+            f"UPDATE {table} SET changes = %s, previous_hash = %s, key_id = %s, entry_hash = %s "
+            "WHERE id = %s",
+            [
+                json.dumps(entry.changes),
+                entry.previous_hash,
+                entry.key_id,
+                entry.entry_hash,
+                entry.pk,
+            ],
+        )
+        previous = entry.entry_hash
+
+
+def test_each_entry_is_keyed_with_the_primary_audit_key_and_names_it() -> None:
+    entry = audit.record(None, "test.keyed")
+    ring = crypto.keyring()
+    assert entry.key_id == ring.primary(crypto.Purpose.AUDIT).id
+    message = audit.canonical_json(audit.content(entry)).encode("ascii")
+    assert entry.entry_hash == ring.audit_mac(entry.key_id, message)
+    assert entry.entry_hash != sha256_hash(audit.content(entry))
+
+
+def test_an_untouched_log_passes_the_verify_command() -> None:
+    *_, last = chain_of(4)
+    assert verify_command().strip() == f"OK: 4 entries, chain intact, last hash {last.entry_hash}"
+
+
+def test_deleting_the_newest_entries_with_sql_fails_the_verify_command() -> None:
+    chain = chain_of(5)
+    tamper(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id >= %s", [chain[3].pk])
+    with pytest.raises(CommandError, match=f"names entry #{chain[4].pk}") as error:
+        verify_command()
+    assert error.value.returncode == 1
+    assert f"the log ends at entry #{chain[2].pk}" in str(error.value)
+    assert "newest entries were deleted" in str(error.value)
+
+
+def test_deleting_every_entry_with_sql_fails_the_verify_command() -> None:
+    chain_of(2)
+    tamper(f"DELETE FROM {AuditEntry._meta.db_table}", [])
+    with pytest.raises(CommandError, match="the log is empty"):
+        verify_command()
+
+
+@pytest.mark.parametrize(
+    ("drop_key", "edited"),
+    # Blanking the key ids of the whole chain makes it look like an old, unkeyed chain.
+    [(False, 1), (True, 0)],
+    ids=["key ids kept", "key ids blanked from the first entry on"],
+)
+def test_an_entry_edited_with_sql_and_every_hash_recomputed_with_sha256_fails_verification(
+    drop_key: bool, edited: int
+) -> None:
+    chain = chain_of(4)
+    rewrite_with_sha256(chain[edited].pk, {"n": 99}, drop_key=drop_key)
+    with pytest.raises(CommandError, match="BROKEN") as error:
+        verify_command()
+    assert error.value.returncode == 1
+    if drop_key:
+        # A chain of plain SHA-256 "old" entries holds together; the anchor does not agree.
+        assert f"Entry #{chain[3].pk} does not have the hash the anchor" in str(error.value)
+    else:
+        assert f"Entry #{chain[edited].pk} has been altered" in str(error.value)
+
+
+def test_an_unkeyed_entry_after_a_keyed_one_is_a_forgery() -> None:
+    chain = chain_of(3)
+    rewrite_with_sha256(chain[2].pk, {"n": 2}, drop_key=True)
+    result = audit.verify()
+    assert result.problem is audit.Problem.UNKEYED_AFTER_KEYED
+    assert result.broken_entry_id == chain[2].pk
+
+
+def old_installation_entries(count: int) -> list[AuditEntry]:
+    """Entries as the unkeyed chain of earlier versions wrote them (no key id, plain SHA-256)."""
+    made: list[AuditEntry] = []
+    for n in range(count):
+        entry = AuditEntry(
+            at=datetime(2025, 1, 1, tzinfo=UTC) + timedelta(minutes=n),
+            action="test.before_keys",
+            changes={"n": n},
+            previous_hash=made[-1].entry_hash if made else audit.GENESIS_HASH,
+        )
+        entry.entry_hash = sha256_hash(audit.content(entry))
+        entry.save(force_insert=True)
+        made.append(entry)
+    return made
+
+
+def test_entries_from_before_the_chain_was_keyed_still_verify_as_its_beginning() -> None:
+    old = old_installation_entries(3)
+    keyed = chain_of(2)
+    assert keyed[0].previous_hash == old[-1].entry_hash
+    result = audit.verify()
+    assert result.ok, result.describe()
+    assert (result.checked, result.unkeyed) == (5, 3)
+    assert "3 entries are from before the chain was keyed" in result.describe()
+
+
+def test_rewriting_the_unkeyed_beginning_breaks_the_link_into_the_keyed_part() -> None:
+    old = old_installation_entries(3)
+    keyed = chain_of(2)
+    table = AuditEntry._meta.db_table
+    previous = audit.GENESIS_HASH
+    for entry in old:  # the forger recomputes the whole unkeyed part with SHA-256
+        entry.changes = {"n": "forged"}
+        entry.previous_hash = previous
+        entry.entry_hash = sha256_hash(audit.content(entry))
+        tamper(
+            f"UPDATE {table} SET changes = %s, previous_hash = %s, entry_hash = %s WHERE id = %s",
+            [json.dumps(entry.changes), entry.previous_hash, entry.entry_hash, entry.pk],
+        )
+        previous = entry.entry_hash
+    result = audit.verify()
+    assert result.problem is audit.Problem.BROKEN_LINK
+    assert result.broken_entry_id == keyed[0].pk
+
+
+@pytest.fixture
+def own_key_file(settings: Any, tmp_path: Path) -> Path:
+    path = tmp_path / "keyring.json"
+    crypto.write_keyring(crypto.generate_keyring(), path, replace=False)
+    settings.AMPARO_KEY_FILE = path
+    return path
+
+
+def test_a_new_audit_key_leaves_old_entries_verifiable_under_theirs(own_key_file: Path) -> None:
+    before = audit.record(None, "test.before")
+    ring, key = crypto.keyring().with_new_key(crypto.Purpose.AUDIT)
+    crypto.write_keyring(ring.with_primary(key.id), own_key_file, replace=True)
+    after = audit.record(None, "test.after")
+    assert (before.key_id, after.key_id) == (ring.primary(crypto.Purpose.AUDIT).id, key.id)
+    assert audit.verify().ok
+
+    crypto.write_keyring(ring.with_primary(key.id).without_key(before.key_id), own_key_file,
+                         replace=True)  # fmt: skip
+    result = audit.verify()
+    assert result.problem is audit.Problem.UNKNOWN_KEY
+    assert f"names audit key {before.key_id}, which is not in the key ring" in result.describe()
+
+
+def test_a_format_1_key_ring_keys_the_chain_the_same_before_and_after_it_is_rewritten(
+    settings: Any, tmp_path: Path
+) -> None:
+    ring = crypto.generate_keyring()
+    data = ring.primary(crypto.Purpose.DATA)
+    path = tmp_path / "v1.json"
+    path.write_text(
+        json.dumps(
+            {
+                "format": "amparo-keyring/1",
+                "primary": data.id,
+                "blind_index_key": base64.b64encode(b"i" * 32).decode(),
+                "keys": [
+                    {
+                        "id": data.id,
+                        "key": base64.b64encode(data.secret).decode(),
+                        "created_at": data.created_at.isoformat(),
+                    }
+                ],
+            }
+        )
+    )
+    settings.AMPARO_KEY_FILE = path
+    entry = audit.record(None, "test.v1")
+    assert entry.key_id == crypto.V1_AUDIT_KEY_ID
+    crypto.write_keyring(crypto.load_keyring(path), path, replace=True)  # now format 2
+    assert json.loads(path.read_text())["format"] == "amparo-keyring/2"
+    assert audit.verify().ok
+
+
+def test_a_process_that_stops_between_its_commit_and_the_anchor_is_reported_not_accused(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    chain_of(2)
+    monkeypatch.setattr(audit_anchor, "anchor_on_commit", lambda head: None)
+    audit.record(None, "test.unanchored")
+    result = audit.verify()
+    assert result.ok
+    assert result.unanchored == 1
+    assert "1 entry after the anchored entry" in result.describe()
+    assert "not anchored yet" in verify_command()
+
+
+def test_a_missing_anchor_fails_with_the_remedy_and_audit_anchor_restores_it(anchor: Path) -> None:
+    chain_of(2)
+    assert audit_anchor.flush()
+    anchor.unlink()
+    with pytest.raises(CommandError, match=r"There is no anchor at .*`amparo audit anchor`"):
+        verify_command()
+    output = run("anchor")
+    recorded = AuditEntry.objects.latest("id")
+    assert f"Anchored entry #{recorded.pk}" in output
+    assert (recorded.action, recorded.changes) == (
+        "audit.anchor",
+        {"entries": 2, "head_id": recorded.pk - 1},
+    )
+    assert audit.verify().ok
+    with pytest.raises(CommandError, match="already anchored"):
+        run("anchor")
+
+
+def test_audit_anchor_refuses_to_paper_over_a_cut(anchor: Path) -> None:
+    chain = chain_of(3)
+    tamper(f"DELETE FROM {AuditEntry._meta.db_table} WHERE id = %s", [chain[2].pk])
+    with pytest.raises(CommandError, match="newest entries were deleted"):
+        run("anchor")
+    assert audit_anchor.read(anchor) == audit.head_of(chain[2])
+
+
+def test_a_damaged_anchor_fails_verification_and_must_be_moved_aside(anchor: Path) -> None:
+    chain_of(1)
+    assert audit_anchor.flush()
+    anchor.write_text("{not json")
+    with pytest.raises(CommandError, match="cannot be read"):
+        verify_command()
+    with pytest.raises(CommandError, match="Move it aside"):
+        run("anchor")
+
+
+def test_the_anchor_lies_beside_the_key_ring_by_default_and_is_private(
+    settings: Any, own_key_file: Path
+) -> None:
+    settings.AMPARO_AUDIT_ANCHOR_FILE = None
+    entry = audit.record(None, "test.where")
+    assert audit_anchor.flush()
+    path = own_key_file.parent / "audit-anchor.json"
+    assert audit_anchor.read(path) == audit.head_of(entry)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(path.with_name(path.name + ".lock").stat().st_mode) == 0o600
+
+
+def test_the_anchor_never_goes_backwards_whatever_order_writers_reach_it(anchor: Path) -> None:
+    heads = [audit_anchor.Head(n, f"{n:064x}", "k", "t") for n in range(1, 41)]
+    shuffled = sorted(heads, key=lambda head: (head.entry_id * 7919) % 41)
+    writers = [threading.Thread(target=audit_anchor.advance, args=(h, anchor)) for h in shuffled]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert audit_anchor.read(anchor) == heads[-1]
+    assert not audit_anchor.advance(heads[5], anchor)
+    assert audit_anchor.read(anchor) == heads[-1]
+
+
+def test_verify_checks_a_head_that_a_sink_recorded() -> None:
+    chain = chain_of(3)
+    assert run("verify", "--expect", f"{chain[1].pk}:{chain[1].entry_hash}").startswith("OK")
+    with pytest.raises(CommandError, match=f"Entry #{chain[1].pk} does not have the hash you gave"):
+        run("verify", "--expect", f"{chain[1].pk}:{'0' * 64}")
+    with pytest.raises(CommandError, match="not ENTRY_ID:HASH"):
+        run("verify", "--expect", "12:abc")
+
+
+def test_the_head_is_sent_to_a_syslog_sink(settings: Any) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as receiver:
+        receiver.bind(("127.0.0.1", 0))
+        receiver.settimeout(10)
+        settings.AMPARO_AUDIT_ANCHOR_SINK = f"syslog://127.0.0.1:{receiver.getsockname()[1]}"
+        entry = audit.record(None, "test.syslog")
+        assert audit_anchor.flush()
+        message = receiver.recv(4096).decode()
+    assert "amparo audit head" in message
+    assert f'"entry_id": {entry.pk}' in message
+    assert entry.entry_hash in message
+    assert "test.syslog" not in message  # the head, not the entry
+
+
+def test_the_head_is_posted_to_an_http_sink_with_its_credentials(settings: Any) -> None:
+    received: list[tuple[str, bytes]] = []
+
+    class Collector(http.server.BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            received.append((self.headers["Authorization"], body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+    server = http.server.HTTPServer(("127.0.0.1", 0), Collector)
+    thread = threading.Thread(target=server.handle_request)
+    thread.start()
+    settings.AMPARO_AUDIT_ANCHOR_SINK = f"http://amparo:s3cret@127.0.0.1:{server.server_port}/h"
+    entry = audit.record(None, "test.http")
+    assert audit_anchor.flush()
+    thread.join(10)
+    server.server_close()
+    [(authorization, body)] = received
+    assert authorization == "Basic " + base64.b64encode(b"amparo:s3cret").decode()
+    assert json.loads(body)["entry_hash"] == entry.entry_hash
+
+
+def test_a_sink_that_is_down_never_fails_an_append(
+    settings: Any, every_log_record: pytest.LogCaptureFixture
+) -> None:
+    settings.AMPARO_AUDIT_ANCHOR_SINK = "http://127.0.0.1:9/unreachable"
+    entry = audit.record(None, "test.down")
+    assert audit_anchor.flush()
+    assert AuditEntry.objects.filter(pk=entry.pk).exists()
+    assert "was not sent to AMPARO_AUDIT_ANCHOR_SINK" in every_log_record.text
+
+
+@pytest.mark.parametrize("sink", ["ftp://host/x", "syslog://", "pigeon"])
+def test_an_unknown_sink_is_refused_with_the_accepted_forms(sink: str) -> None:
+    with pytest.raises(ImproperlyConfigured, match="must be syslog"):
+        parse_sink(sink)
+
+
 # --- PostgreSQL --------------------------------------------------------------------------------
 
 
@@ -778,7 +1155,7 @@ def test_the_trail_of_an_unknown_kind_of_record_is_not_found(client: Client) -> 
     [
         "UPDATE {table} SET action = 'forged'",
         "DELETE FROM {table}",
-        "TRUNCATE {table}",
+        "TRUNCATE {table} CASCADE",
     ],
     ids=["update", "delete", "truncate"],
 )

@@ -8,8 +8,9 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from amparo.core import demo, vocabulary
+from amparo.core import vocabulary
 from amparo.core.models import AuditEntry, Clearance, Membership, Organisation, Role, User
+from amparo.demo import accounts as demo
 
 pytestmark = pytest.mark.django_db
 
@@ -65,6 +66,7 @@ def vocabularies() -> None:
     vocabulary.load()
 
 
+@override_settings(AMPARO_INTAKE_ORGANISATION="NHRC-KE")
 def test_the_demo_is_idempotent_and_every_account_is_enrolled(vocabularies: None) -> None:
     first = run("demo", "--events", "5")
     assert demo.DEMO_PASSWORD in first
@@ -76,7 +78,7 @@ def test_the_demo_is_idempotent_and_every_account_is_enrolled(vocabularies: None
         assert len(demo.current_totp_code(account.username)) == 6
 
 
-@override_settings(DEMO=True)
+@override_settings(DEMO=True, AMPARO_INTAKE_ORGANISATION="NHRC-KE")
 def test_demo_totp_prints_a_code_that_logs_in(client: object, vocabularies: None) -> None:
     run("demo", "--events", "5")
     code = run("demo-totp", "nhri.admin").strip()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import base64
+import hashlib
+import hmac
 import json
 import os
 import stat
@@ -76,6 +78,30 @@ def write_document(path: Path, document: Any) -> Path:
     return path
 
 
+def with_new_primary(
+    ring: crypto.KeyRing, purpose: crypto.Purpose = crypto.Purpose.DATA
+) -> crypto.KeyRing:
+    ring, key = ring.with_new_key(purpose)
+    return ring.with_primary(key.id)
+
+
+def format_1_document(ring: crypto.KeyRing, index_secret: bytes) -> dict[str, Any]:
+    """What `amparo keys generate` wrote before key rings had purposes."""
+    return {
+        "format": "amparo-keyring/1",
+        "primary": ring.primary_id,
+        "blind_index_key": base64.b64encode(index_secret).decode(),
+        "keys": [
+            {
+                "id": key.id,
+                "key": base64.b64encode(key.secret).decode(),
+                "created_at": key.created_at.isoformat(),
+            }
+            for key in ring.of(crypto.Purpose.DATA).values()
+        ],
+    }
+
+
 def valid_document() -> dict[str, Any]:
     return json.loads(crypto.generate_keyring().to_json())  # type: ignore[no-any-return]
 
@@ -136,14 +162,80 @@ def test_a_ciphertext_under_a_key_not_in_the_ring_names_the_key() -> None:
 
 def test_every_key_in_the_ring_still_decrypts_after_a_new_primary_is_added() -> None:
     old_token = RING.encrypt(b"before", PURPOSE)
-    rotated = RING.with_new_primary()
+    rotated = with_new_primary(RING)
     assert rotated.primary_id != RING.primary_id
     assert rotated.decrypt(old_token, PURPOSE) == b"before"
     assert rotated.encrypt(b"after", PURPOSE).startswith(f"amp1:{rotated.primary_id}:")
 
 
-def test_a_new_primary_key_keeps_the_blind_index_key() -> None:
-    assert RING.with_new_primary().blind_index("Ana", PURPOSE) == RING.blind_index("Ana", PURPOSE)
+def test_a_new_primary_data_key_keeps_the_index_and_derivation_keys() -> None:
+    rotated = with_new_primary(RING)
+    assert rotated.index_value("Ana", PURPOSE) == RING.index_value("Ana", PURPOSE)
+    assert rotated.keyed_digest("Ana", PURPOSE) == RING.keyed_digest("Ana", PURPOSE)
+
+
+def test_each_purpose_has_its_own_independent_key() -> None:
+    secrets = {RING.primary(purpose).secret for purpose in crypto.Purpose}
+    assert len(secrets) == len(crypto.Purpose)
+    assert len(set(RING.keys)) == len(RING.keys) == len(crypto.Purpose)
+
+
+def test_an_index_value_names_its_key_and_fits_the_column() -> None:
+    value = RING.index_value("Ana", PURPOSE)
+    key_id = RING.primary(crypto.Purpose.INDEX).id
+    assert value.startswith(f"{key_id}:")
+    assert len(value) == 64
+    assert crypto.INDEX_VALUE_PATTERN.fullmatch(value)
+
+
+def test_a_lookup_tries_every_index_key_primary_first() -> None:
+    rotated = with_new_primary(RING, crypto.Purpose.INDEX)
+    assert rotated.index_values("Ana", PURPOSE) == [
+        rotated.index_value("Ana", PURPOSE),
+        RING.index_value("Ana", PURPOSE),
+    ]
+
+
+def test_the_derivation_key_never_changes() -> None:
+    with pytest.raises(crypto.RingChangeRefused, match="never changes"):
+        RING.with_new_key(crypto.Purpose.DERIVATION)
+
+
+def test_a_primary_key_cannot_be_taken_out_of_the_ring() -> None:
+    with pytest.raises(crypto.RingChangeRefused, match="promote another"):
+        RING.without_key(RING.primary_id)
+    with pytest.raises(crypto.RingChangeRefused, match="There is no key nope"):
+        RING.without_key("nope")
+
+
+def test_a_format_1_key_file_reads_with_the_same_data_keys_indexes_receipts_and_pseudonyms(
+    tmp_path: Path,
+) -> None:
+    index_secret = os.urandom(32)
+    path = write_document(tmp_path / "v1.json", format_1_document(RING, index_secret))
+    ring = crypto.load_keyring(path)
+    assert ring.format == "amparo-keyring/1"
+    assert ring.decrypt(RING.encrypt(b"Ana", PURPOSE), PURPOSE) == b"Ana"
+    # Exactly what format 1 computed for blind indexes, the receipts' salt and pseudonyms.
+    before = hmac.new(index_secret, f"{PURPOSE}\x00ana maría".encode(), hashlib.sha256).hexdigest()
+    assert ring.index_value("  Ana MARÍA", PURPOSE) == before
+    assert ring.keyed_digest("  Ana MARÍA", PURPOSE) == before
+    assert ring.primary(crypto.Purpose.AUDIT).secret not in {
+        index_secret,
+        RING.primary(crypto.Purpose.DATA).secret,
+    }
+    rewritten = crypto.load_keyring(write_document(tmp_path / "v2.json", ring.to_json()))
+    assert rewritten.format == "amparo-keyring/2"
+    assert rewritten.keys == ring.keys
+    assert rewritten.primaries == ring.primaries
+
+
+def test_a_key_file_from_a_newer_version_is_refused_with_the_reason(tmp_path: Path) -> None:
+    document = valid_document()
+    document["primary"]["sessions"] = document["primary"]["data"]
+    path = write_document(tmp_path / "ring.json", document)
+    with pytest.raises(crypto.KeyFileInvalid, match="written by a newer version"):
+        crypto.load_keyring(path)
 
 
 # --- Blind indexes ------------------------------------------------------------------------------
@@ -170,16 +262,16 @@ def test_spacing_around_and_between_words_does_not_matter(words: list[str]) -> N
 
 def test_case_accents_composition_and_spacing_give_the_same_index() -> None:
     spellings = ["José María Pérez", "  JOSÉ   maría pérez ", "Jose\u0301 Mari\u0301a Pe\u0301rez"]
-    assert len({RING.blind_index(s, PURPOSE) for s in spellings}) == 1
-    assert RING.blind_index("Jose Maria Perez", PURPOSE) != RING.blind_index(spellings[0], PURPOSE)
+    assert len({RING.index_value(s, PURPOSE) for s in spellings}) == 1
+    assert RING.index_value("Jose Maria Perez", PURPOSE) != RING.index_value(spellings[0], PURPOSE)
 
 
 def test_the_same_value_has_different_indexes_in_different_columns() -> None:
-    assert RING.blind_index("Ana", "a.b.c") != RING.blind_index("Ana", "a.b.d")
+    assert RING.index_value("Ana", "a.b.c") != RING.index_value("Ana", "a.b.d")
 
 
 def test_another_ring_gives_other_indexes() -> None:
-    assert crypto.generate_keyring().blind_index("Ana", PURPOSE) != RING.blind_index("Ana", PURPOSE)
+    assert crypto.generate_keyring().index_value("Ana", PURPOSE) != RING.index_value("Ana", PURPOSE)
 
 
 # --- The key file -------------------------------------------------------------------------------
@@ -192,7 +284,7 @@ def test_a_written_key_file_reads_back_and_only_its_owner_can_read_it(tmp_path: 
     loaded = crypto.load_keyring(path)
     assert loaded.primary_id == RING.primary_id
     assert loaded.decrypt(RING.encrypt(b"x", PURPOSE), PURPOSE) == b"x"
-    assert loaded.blind_index("x", PURPOSE) == RING.blind_index("x", PURPOSE)
+    assert loaded.index_value("x", PURPOSE) == RING.index_value("x", PURPOSE)
     assert [p.name for p in path.parent.iterdir()] == ["ring.json"]  # no temporary file left
 
 
@@ -202,7 +294,7 @@ def test_writing_a_key_file_never_replaces_one_unless_asked(tmp_path: Path) -> N
     with pytest.raises(FileExistsError):
         crypto.write_keyring(crypto.generate_keyring(), path, replace=False)
     assert crypto.load_keyring(path).primary_id == RING.primary_id
-    rotated = RING.with_new_primary()
+    rotated = with_new_primary(RING)
     crypto.write_keyring(rotated, path, replace=True)
     assert set(crypto.load_keyring(path).keys) == set(rotated.keys)
     assert len(list(tmp_path.iterdir())) == 1
@@ -253,8 +345,22 @@ MALFORMED: list[tuple[str, Any, str]] = [
         _break(lambda d: d["keys"][0].update(created_at="2025-01-01T00:00:00")),
         r"keys\[0\]\.created_at must be an ISO 8601",
     ),
-    ("unknown primary", _break(lambda d: d.update(primary="nope")), '"primary" must be the id'),
-    ("no index key", _break(lambda d: d.pop("blind_index_key")), "blind_index_key must be"),
+    (
+        "unknown primary",
+        _break(lambda d: d["primary"].update(data="nope")),
+        '"primary"."data" must be the id of a data key',
+    ),
+    (
+        "primary of another purpose",
+        _break(lambda d: d["primary"].update(data=d["primary"]["audit"])),
+        '"primary"."data" must be the id of a data key',
+    ),
+    ("unknown purpose", _break(lambda d: d["keys"][0].update(purpose="x")), r"purpose must be"),
+    (
+        "format 1 without its index key",
+        format_1_document(RING, b"i" * 32) | {"blind_index_key": None},
+        "blind_index_key must be",
+    ),
 ]
 
 
@@ -275,8 +381,8 @@ def test_no_key_material_appears_in_an_error_message(tmp_path: Path) -> None:
     path = write_document(tmp_path / "ring.json", document)
     with pytest.raises(crypto.KeyFileInvalid) as raised:
         crypto.load_keyring(path)
-    assert document["keys"][0]["key"] not in str(raised.value)
-    assert document["blind_index_key"] not in str(raised.value)
+    for key in document["keys"]:
+        assert key["key"] not in str(raised.value)
 
 
 def test_a_process_picks_up_a_key_added_by_another_process(settings: Any, tmp_path: Path) -> None:
@@ -284,7 +390,7 @@ def test_a_process_picks_up_a_key_added_by_another_process(settings: Any, tmp_pa
     crypto.write_keyring(RING, path, replace=False)
     settings.AMPARO_KEY_FILE = path
     assert crypto.keyring().primary_id == RING.primary_id
-    rotated = RING.with_new_primary()
+    rotated = with_new_primary(RING)
     # Another process rotates: it rewrites the file and encrypts under the new key at once.
     crypto.write_keyring(rotated, path, replace=True)
     token = rotated.encrypt(b"new", PURPOSE)

@@ -138,3 +138,76 @@ def test_an_edited_catalogue_is_compiled_again(tmp_path: Path) -> None:
     i18n.main(["compile", str(tmp_path)])
 
     assert load(po_path).gettext("Home") == "Page principale"
+
+
+# python -m amparo.core.i18n check: untranslated catalogues and unmarked template text.
+
+
+def write_template(directory: Path, name: str, text: str) -> Path:
+    path = directory / "templates" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text, encoding="utf-8")
+    return path
+
+
+def test_a_translated_catalogue_and_marked_templates_pass(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    write_catalogue(tmp_path / "locale", "fr", 'msgid "Log out"\nmsgstr "Se déconnecter"\n')
+    write_template(
+        tmp_path,
+        "good.html",
+        '{% load i18n %}<h1 title="{% translate "Home" %}">{% translate "Log out" %}</h1>\n'
+        "{% blocktranslate count n=items|length %}{{ n }} item{% plural %}{{ n }} items"
+        "{% endblocktranslate %}\n"
+        "<p>{{ record.title }} · 2026 — {{ count }} / UTC PDF</p>\n"
+        "{% comment %}A note for developers, never shown.{% endcomment %}\n"
+        "<script>const words = 'not shown';</script><style>p { color: red }</style>\n"
+        '<{{ heading }} class="title">{{ text }}</{{ heading }}>\n'
+        "<span>no-referrer</span>{# i18n: ignore: a code #}\n",
+    )
+
+    status = i18n.main(
+        ["check", "--catalogues", str(tmp_path / "locale"), "--templates", str(tmp_path)]
+    )
+
+    assert status == 0, capsys.readouterr().err
+
+
+def test_unmarked_template_text_is_reported_with_its_line(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    bad = write_template(
+        tmp_path,
+        "bad.html",
+        '{% load i18n %}<h1>{% translate "Cases" %}</h1>\n'
+        "<p>\n  Nothing here yet.\n</p>\n"
+        '<img src="x.png" alt="A map">\n',
+    )
+
+    assert i18n.main(["check", "--templates", str(tmp_path)]) == 1
+
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [
+        f"{bad}:3: text not marked for translation: 'Nothing here yet.'",
+        f"{bad}:5: text not marked for translation: \"alt='A map'\"",
+    ]
+
+
+def test_untranslated_and_fuzzy_messages_are_reported(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    po_path = write_catalogue(
+        tmp_path,
+        "es",
+        'msgid "Log out"\nmsgstr ""\n\n#, fuzzy\nmsgid "Cases"\nmsgstr "Casos"\n\n'
+        'msgid "Home"\nmsgstr "Inicio"\n',
+    )
+
+    assert i18n.main(["check", "--catalogues", str(tmp_path)]) == 1
+
+    errors = capsys.readouterr().err.splitlines()
+    assert errors == [
+        f"{po_path}:6: untranslated: 'Log out'",
+        f"{po_path}:9: fuzzy translation of 'Cases'",
+    ]

@@ -45,3 +45,13 @@ def test_complete_production_settings_start() -> None:
 def test_an_unknown_email_scheme_is_explained() -> None:
     result = start_django({**PRODUCTION, "AMPARO_EMAIL_URL": "pigeon://loft"})
     assert "AMPARO_EMAIL_URL has an unknown scheme 'pigeon'" in result.stderr
+
+
+@pytest.mark.django_db
+def test_the_test_database_lives_outside_the_clone() -> None:
+    from django.db import connection
+
+    name = str(connection.settings_dict["NAME"])
+    if connection.vendor == "sqlite" and "mode=memory" not in name and name != ":memory:":
+        assert Path(name).is_absolute()
+        assert not Path(name).resolve().is_relative_to(ROOT)

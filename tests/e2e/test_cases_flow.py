@@ -87,7 +87,11 @@ def test_an_event_is_recorded_verified_shared_and_disclosed_only_with_consent(
     assert event.acts.count() == 2 and event.acts.filter(involvements__isnull=False).count() == 1
     detail = reverse("cases:event_detail", args=[event.pk])
     page.get_by_role("button", name="Submit for verification").click()
-    expect(page.get_by_text("Another person must verify what you submitted.")).to_be_visible()
+    expect(
+        page.get_by_text(
+            "Another person must verify this version: you recorded, changed or submitted it."
+        )
+    ).to_be_visible()
 
     # 2. A second person verifies it and shares it with the State mechanism.
     second = log_in(new_page, verifier)

@@ -5,10 +5,17 @@ database holds neither the report's text nor the browser's address or user agent
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from django.urls import reverse
 from playwright.sync_api import expect
+
+if TYPE_CHECKING:
+    from playwright.sync_api import Browser, Page
+    from pytest_django.live_server_helper import LiveServer
 
 from amparo.core import vocabulary
 from amparo.core.models import Clearance, Organisation, Role
@@ -17,7 +24,7 @@ from amparo.intake.models import Submission
 from tests.e2e.test_login import current_code, submit_login
 from tests.factories import TOTPDeviceFactory, member
 from tests.intake.test_privacy import _raw_database
-from tests.plugins.environment import NewPage
+from tests.plugins.environment import CHROMIUM_ARGS, E2E_TIMEOUT_MS, NewPage, chromium_path
 
 pytestmark = pytest.mark.e2e
 
@@ -118,3 +125,106 @@ def test_the_report_page_fits_a_320_pixel_screen(
     page = new_page(viewport={"width": 320, "height": 640})
     page.goto(reverse("intake:report") + f"?lang={language}")
     assert page.evaluate("document.documentElement.scrollWidth") <= 320
+
+
+PHONE = {"width": 390, "height": 844}
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_the_report_form_folds_its_groups_and_stays_short_on_a_phone(
+    new_page: NewPage, settings: pytest.FixtureRequest, language: str
+) -> None:
+    _channel(settings)
+    page = new_page(viewport=PHONE, java_script_enabled=False)
+    page.goto(reverse("intake:report") + f"?lang={language}")
+    height = page.evaluate("document.documentElement.scrollHeight")
+    print(f"report form at 390 px, {language}: {height} px")
+    assert height < 6000  # 7,524 px (en) and 7,130 px (ar) with the groups unfolded
+    assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+    groups = page.locator("details.group")
+    assert groups.count() >= 10
+    assert page.locator("details.group[open]").count() == 0
+    # No box is labelled "other, or not sure": a group's own box carries the group's name.
+    assert page.get_by_text("not sure which").count() == 0
+    first = groups.first
+    name = first.locator("summary").inner_text().strip()
+    own_box = first.locator("input").first
+    expect(own_box).to_be_hidden()
+    first.locator("summary").focus()
+    page.keyboard.press("Enter")  # the summary is a button: the keyboard opens the group
+    expect(own_box).to_be_visible()
+    assert first.locator("label").first.inner_text().strip() == name
+    own_box.focus()
+    page.keyboard.press("Space")
+    expect(own_box).to_be_checked()
+
+
+VICTIM = "Amina Odhiambo"
+HIDING_PLACE = "Hiding at the Kisumu mission guest house"
+
+
+@pytest.fixture
+def browser_as_people_have_it(browser: Browser, live_server: LiveServer) -> Iterator[NewPage]:
+    """Pages of a Chromium with its back/forward cache, which Playwright switches off by default
+    (it keeps whole pages, typed answers included, to show them again on Back)."""
+    chromium = browser.browser_type.launch(
+        executable_path=str(chromium_path()),
+        headless=True,
+        args=CHROMIUM_ARGS,
+        ignore_default_args=["--disable-back-forward-cache"],
+    )
+
+    def open_page(**options: Any) -> Page:
+        context = chromium.new_context(base_url=live_server.url, **options)
+        context.set_default_timeout(E2E_TIMEOUT_MS)
+        return context.new_page()
+
+    yield open_page
+    chromium.close()
+
+
+@pytest.mark.parametrize("javascript", [False, True], ids=["without-javascript", "with-javascript"])
+def test_back_after_sending_shows_nothing_typed_and_sending_again_files_no_second_report(
+    browser_as_people_have_it: NewPage,
+    settings: pytest.FixtureRequest,
+    tmp_path: Path,
+    javascript: bool,
+) -> None:
+    _channel(settings)
+    evidence = tmp_path / "threat-letter.txt"
+    evidence.write_text("We know where you sleep.")
+    page = browser_as_people_have_it(java_script_enabled=javascript)
+    page.goto(reverse("intake:report"))
+    form = page.locator("main form")
+    form.locator("textarea[name='what_happened']").fill("They burned the radio station.")
+    form.locator("input[name='victim_name']").fill(VICTIM)
+    form.locator("input[name='region']").fill(HIDING_PLACE)
+    form.locator("input[name='target'][value='someone_else']").check()
+    form.locator("input[name='danger'][value='yes']").check()
+    form.locator("input[name='files']").set_input_files(evidence)
+    form.locator("button[type='submit']").click()
+    expect(page.locator(".receipt")).to_be_visible()
+    # The answer's style sheet tells the browser to drop the form's page (Clear-Site-Data); a
+    # person reads the receipt first, a busy test machine could press Back before it loaded.
+    page.wait_for_load_state("load")
+    assert Submission.objects.count() == 1
+
+    # A page restored from the back/forward cache fires no load event: wait for it to show.
+    page.go_back(wait_until="commit")
+    expect(page.locator("main form textarea[name='what_happened']")).to_be_attached()
+    restored_from_cache = page.evaluate("performance.getEntriesByType('navigation')[0].type")
+    print("navigation type after Back:", restored_from_cache)
+
+    shown = page.content()
+    assert VICTIM not in shown and HIDING_PLACE not in shown
+    form = page.locator("main form")
+    for field in ("textarea[name='what_happened']", "input[name='victim_name']",
+                  "input[name='region']"):  # fmt: skip
+        expect(form.locator(field)).to_have_value("")
+    expect(form.locator("input[name='target'][value='someone_else']")).not_to_be_checked()
+    assert form.locator("input[name='files']").evaluate("input => input.files.length") == 0
+
+    form.locator("button[type='submit']").click()
+    page.wait_for_load_state()
+    assert VICTIM not in page.content()
+    assert Submission.objects.count() == 1

@@ -20,8 +20,8 @@ from django.test import Client
 from django.urls import reverse
 
 from amparo.core.models import Organisation, User
-from amparo.intake import services
 from amparo.intake.models import Submission
+from amparo.intake.services import handling
 from tests.factories import intake_answers
 from tests.intake.test_follow_up import hidden
 from tests.intake.test_report import form_token, receipt_in, upload
@@ -59,7 +59,8 @@ def _everything_a_reporter_does(client: Client, documentalist: User) -> None:
         {"receipt": "0000-0000-0000-0000-0000", "token": hidden(page, "token")},
         **CLIENT,
     )
-    services.staff_reply(documentalist, Submission.objects.get(), "Thank you, we are on it.")
+    handling.staff_reply(documentalist, Submission.objects.get(), "Thank you, we are on it.")
+    page = client.get(reverse("intake:follow_up"), **CLIENT).content.decode()
     status = client.post(
         reverse("intake:follow_up"), {"receipt": receipt, "token": hidden(page, "token")}, **CLIENT
     ).content.decode()

@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 from PIL import Image
 
 from amparo.core.models import Organisation, User
-from amparo.intake import tokens
+from amparo.intake import conf, tokens
 from amparo.intake.models import (
     Attachment,
     AttachmentBlob,
@@ -124,7 +124,7 @@ def _token(kind: str, choice: str) -> str | None:
     if choice == "junk":
         return "eyJuIjoiMDAifQ:1tAAAA:forged"
     other = tokens.FOLLOW_UP if kind == tokens.REPORT else tokens.REPORT
-    return tokens.issue(kind if choice == "valid" else other).value
+    return tokens.issue(kind if choice == "valid" else other, bits=conf.POW_BASE_BITS).value
 
 
 def _files(files: list[tuple[str, bytes]]) -> list[io.BytesIO]:

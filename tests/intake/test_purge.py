@@ -10,8 +10,9 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from amparo.core.models import AuditEntry, Organisation, User
-from amparo.intake import sanitise, services
+from amparo.intake import sanitise
 from amparo.intake.models import Attachment, AttachmentBlob, Message, Note, Recipient, Submission
+from amparo.intake.services import case_opening, handling, retention
 from tests.factories import intake_report
 
 pytestmark = pytest.mark.django_db
@@ -19,9 +20,9 @@ pytestmark = pytest.mark.django_db
 
 def closed_days_ago(days: int, documentalist: User) -> Submission:
     submission, _ = intake_report(files=[sanitise.clean("a.txt", b"evidence")])
-    services.staff_reply(documentalist, submission, "Closing now.")
-    services.add_note(documentalist, submission, "Nothing more to do.")
-    services.set_status(documentalist, submission, "closed")
+    handling.staff_reply(documentalist, submission, "Closing now.")
+    handling.add_note(documentalist, submission, "Nothing more to do.")
+    handling.set_status(documentalist, submission, "closed")
     Submission.objects.filter(pk=submission.pk).update(
         closed_on=datetime.date.today() - datetime.timedelta(days=days)
     )
@@ -34,7 +35,7 @@ def test_closed_submissions_past_retention_are_deleted_with_everything_they_hold
     old = closed_days_ago(31, documentalist)
     recent = closed_days_ago(29, documentalist)
     still_open, _ = intake_report()
-    report = services.purge(30)
+    report = retention.purge(30)
     assert report.purged == 1
     assert set(Submission.objects.all()) == {recent, still_open}
     for model in (Attachment, AttachmentBlob, Message, Note, Recipient):
@@ -72,11 +73,11 @@ def test_purging_a_submission_keeps_the_case_opened_from_it(
     receiving: Organisation, documentalist: User
 ) -> None:
     submission = closed_days_ago(400, documentalist)
-    services.set_status(documentalist, submission, "under_review")
-    event = services.open_case(documentalist, submission, receiving)
-    services.set_status(documentalist, submission, "closed")
+    handling.set_status(documentalist, submission, "under_review")
+    event = case_opening.open_case(documentalist, submission, receiving)
+    handling.set_status(documentalist, submission, "closed")
     Submission.objects.filter(pk=submission.pk).update(closed_on=datetime.date(2000, 1, 1))
-    services.purge(30)
+    retention.purge(30)
     event.refresh_from_db()
     assert not event.intake_submissions.exists()
     assert event.sources.exists()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import gzip
+import hashlib
 import io
+import itertools
 import re
 from pathlib import Path
 from typing import Any
@@ -18,6 +20,7 @@ from amparo.core.models import Organisation, User
 from amparo.intake import conf, receipts, tokens
 from amparo.intake.models import Attachment, Message, Recipient, Submission
 from tests.factories import intake_answers
+from tests.intake.conftest import proof_of_work
 
 pytestmark = pytest.mark.django_db
 
@@ -33,8 +36,9 @@ def form_token(client: Client, path: str = REPORT) -> str:
 
 
 def post_report(client: Client, **overrides: Any) -> Any:
-    data = intake_answers(**overrides)
-    data.setdefault("token", form_token(client))
+    """The form as a browser sends it: the token (the first field of the page) first."""
+    token = overrides.pop("token", None)
+    data = {"token": form_token(client) if token is None else token, **intake_answers(**overrides)}
     return client.post(REPORT, data)
 
 
@@ -240,12 +244,16 @@ def test_an_expired_form_keeps_the_answers_and_explains(
     assert "expired" in html and "Kept answer" in html
 
 
-def test_a_form_cannot_be_sent_twice(client: Client, receiving: Organisation) -> None:
+def test_a_form_cannot_be_sent_twice_and_its_answers_are_not_shown_again(
+    client: Client, receiving: Organisation
+) -> None:
     token = form_token(client)
-    assert post_report(client, token=token).status_code == 200
-    response = post_report(client, token=token)
+    assert post_report(client, token=token, victim_name="Amina Odhiambo").status_code == 200
+    response = post_report(client, token=token, victim_name="Amina Odhiambo")
     assert response.status_code == 409
-    assert "already sent" in response.content.decode()
+    html = response.content.decode()
+    assert "already sent" in html
+    assert "Amina Odhiambo" not in html and "motorbike" not in html
     assert Submission.objects.count() == 1
 
 
@@ -341,12 +349,12 @@ def test_a_malformed_body_gets_a_clear_answer(client: Client, receiving: Organis
 def test_a_failure_while_saving_leaves_nothing_behind(
     client: Client, receiving: Organisation, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from amparo.intake import services
+    from amparo.intake.services import submissions
 
     def fail(*args: object, **kwargs: object) -> None:
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(services, "proof_digest", fail)
+    monkeypatch.setattr(submissions, "proof_digest", fail)
     client.raise_request_exception = False
     response = post_report(client, files=[upload("a.txt", b"text")])
     assert response.status_code == 500
@@ -411,16 +419,14 @@ def test_handlers_are_emailed_without_any_report_content(
         assert secret.lower() not in text.lower()
 
 
-def test_a_pow_answer_is_checked_against_the_signed_puzzle(db: None) -> None:
-    token = tokens.issue(tokens.REPORT)
-    answer = next(
-        str(n)
-        for n in range(token.max_number + 1)
-        if tokens._puzzle_hash(token.nonce, n) == token.challenge
-    )
-    assert tokens.solved(token, answer)
-    assert not tokens.solved(token, str(int(answer) + 1))
-    assert not tokens.solved(token, "-1") and not tokens.solved(token, "१२")
+def test_a_proof_of_work_counts_the_zero_bits_of_its_hash_and_nothing_else(db: None) -> None:
+    token = tokens.issue(tokens.REPORT, bits=10)
+    answer = next(str(n) for n in itertools.count() if tokens.work(token, str(n)) >= 10)
+    digest = hashlib.sha256(f"{token.nonce}:{answer}".encode()).digest()
+    assert tokens.work(token, answer) == tokens.zero_bits(digest) >= 10
+    assert tokens.zero_bits(b"\x00\x0f" + bytes(30)) == 12
+    for malformed in ("", "-1", "१२", "1e5", "9" * 13):
+        assert tokens.work(token, malformed) == 0
 
 
 # --- Limits and the proof of report -------------------------------------------------------------
@@ -438,21 +444,20 @@ def test_a_busy_channel_says_so_and_keeps_the_answers(
     assert Submission.objects.count() == 1
 
 
-def test_a_solved_puzzle_escapes_the_stricter_limit_for_forms_without_javascript(
+def test_a_solved_puzzle_does_not_draw_on_the_budget_of_forms_without_javascript(
     client: Client, receiving: Organisation, settings: Any
 ) -> None:
     settings.AMPARO_INTAKE_RATE_LIMITS = {"submit_without_pow": (0, 60)}
     page = client.get(REPORT).content.decode()
-    token = tokens.read(re.search(r'name="token" value="([^"]+)"', page).group(1), tokens.REPORT)  # type: ignore[union-attr]
-    answer = next(
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+    answer = proof_of_work(page)
+    wrong = next(
         str(n)
-        for n in range(token.max_number + 1)
-        if tokens._puzzle_hash(token.nonce, n) == token.challenge
+        for n in itertools.count()
+        if tokens.work(tokens.read(token, tokens.REPORT), str(n)) < conf.POW_BASE_BITS
     )
-    assert (
-        post_report(client, token=token.value, pow="0" if answer != "0" else "1").status_code == 429
-    )
-    assert post_report(client, token=token.value, pow=answer).status_code == 200
+    assert post_report(client, token=token, pow=wrong).status_code == 429
+    assert post_report(client, token=token, pow=answer).status_code == 200
 
 
 def test_the_proof_of_report_downloads_as_text_and_forged_proofs_are_refused(
@@ -469,9 +474,9 @@ def test_the_proof_of_report_downloads_as_text_and_forged_proofs_are_refused(
     text = response.content.decode()
     assert fields["digest"] in text and "Two men" not in text
     assert Submission.objects.get().receipt_hash not in text
-    from amparo.intake import services
+    from amparo.intake.services import proofs
 
-    assert fields["digest"] == services.proof_digest(Submission.objects.get())
+    assert fields["digest"] == proofs.proof_digest(Submission.objects.get())
     forged = {**fields, "submitted_at": "2020-01-01T00:00:00+00:00"}
     assert client.post(reverse("intake:proof"), forged).status_code == 400
     assert not response.cookies
@@ -495,7 +500,7 @@ def test_the_service_checks_a_report_whoever_calls_it(
 ) -> None:
     from django.core.exceptions import ValidationError
 
-    from amparo.intake import services
+    from amparo.intake.services import submissions
 
     answers: dict[str, Any] = {
         "what_happened": "Threats at the market.",
@@ -505,6 +510,34 @@ def test_the_service_checks_a_report_whoever_calls_it(
         **changes,
     }
     with pytest.raises(ValidationError) as raised:
-        services.submit_report(services.ReportInput(**answers), [])
+        submissions.submit_report(submissions.ReportInput(**answers), [])
     assert field in raised.value.message_dict
     assert not Submission.objects.exists()
+
+
+def test_the_groups_of_a_list_fold_and_a_group_with_a_chosen_box_comes_back_open(
+    client: Client, receiving: Organisation
+) -> None:
+    html = client.get(REPORT).content.decode()
+    groups = re.findall(r"<details class=\"group\"( open)?><summary id=\"[^\"]+\">([^<]+)</summary>"
+                        r"<div role=\"group\" aria-labelledby=\"[^\"]+\">\s*<label><input "
+                        r"type=\"checkbox\" name=\"(?:acts|defender_types)\" value=\"[^\"]+\"> "
+                        r"([^<]+)</label>", html)  # fmt: skip
+    assert len(groups) >= 10
+    assert all(not opened and own == name for opened, name, own in groups)
+    assert "not sure which" not in html
+    again = post_report(client, acts=["threat_death"], danger=None).content.decode()
+    group = again[again.rindex("<details", 0, again.index('value="threat_death"')) :]
+    assert group.startswith('<details class="group" open>')
+
+
+def test_the_answer_to_a_sent_form_makes_the_browser_forget_the_forms_page(
+    client: Client, receiving: Organisation
+) -> None:
+    assert 'autocomplete="off"' in client.get(REPORT).content.decode()
+    sent = post_report(client).content.decode()
+    forget = reverse("intake:forget")
+    assert f'<link rel="stylesheet" href="{forget}">' in sent
+    response = client.get(forget)
+    assert response.status_code == 200 and response["Clear-Site-Data"] == '"cache"'
+    assert "no-store" in response["Cache-Control"] and not response.cookies

@@ -14,8 +14,9 @@ from amparo.cases.models import ConsentRecord, Event, RecipientKind
 from amparo.core import access as core_access
 from amparo.core.models import AuditEntry, Clearance, Organisation, Role, User
 from amparo.core.services import DomainError
-from amparo.intake import access, sanitise, services
+from amparo.intake import access, queries, sanitise
 from amparo.intake.models import Message, Note, Recipient, Status, Submission
+from amparo.intake.services import attachments, case_opening, handling
 from tests.cases.conftest import sign_in
 from tests.factories import OrganisationFactory, intake_report
 from tests.intake.conftest import handler
@@ -124,15 +125,15 @@ def test_the_inbox_puts_immediate_danger_first_and_counts_new_and_unread(
     calm, _ = intake_report(danger="no", what_happened="calm")
     urgent, _ = intake_report(danger="yes", what_happened="urgent")
     unsure, _ = intake_report(danger="unsure", what_happened="unsure")
-    assert list(services.inbox(documentalist)) == [urgent, unsure, calm]
-    counts = services.inbox_counts(documentalist)
+    assert list(queries.inbox(documentalist)) == [urgent, unsure, calm]
+    counts = queries.inbox_counts(documentalist)
     assert (counts.new, counts.unread, counts.in_danger, counts.assigned_to_me) == (3, 3, 1, 0)
     response = staff_client.get(INBOX)
     html = response.content.decode()
     assert html.index(urgent.reference) < html.index(unsure.reference) < html.index(calm.reference)
     assert "urgent" not in html  # the list shows no report content
     staff_client.get(detail(urgent))
-    assert services.inbox_counts(documentalist).unread == 2
+    assert queries.inbox_counts(documentalist).unread == 2
 
 
 def test_opening_a_report_is_audited(staff_client: Client, receiving: Organisation) -> None:
@@ -200,7 +201,7 @@ def test_assignment_to_a_handler_and_refusal_of_anyone_else(
     assert submission.assigned_to == colleague
     assert submission.status == Status.UNDER_REVIEW
     with pytest.raises(DomainError):
-        services.assign(documentalist, submission, stranger)
+        handling.assign(documentalist, submission, stranger)
     staff_client.post(detail(submission, "assign"), {"assignee": ""})
     submission.refresh_from_db()
     assert submission.assigned_to is None
@@ -239,9 +240,9 @@ def test_spam_and_duplicates_are_closed_and_can_be_restored(
     copy.refresh_from_db()
     assert (copy.disposition, copy.status) == ("", "under_review")
     with pytest.raises(DomainError):
-        services.mark(documentalist, copy, "duplicate", None)
+        handling.mark(documentalist, copy, "duplicate", None)
     with pytest.raises(DomainError):
-        services.mark(documentalist, copy, "duplicate", copy)
+        handling.mark(documentalist, copy, "duplicate", copy)
 
 
 def test_files_are_downloaded_decrypted_as_attachments_and_audited(
@@ -302,14 +303,14 @@ def test_opening_a_case_creates_a_draft_event_with_acts_victim_and_consents(
     assert event.description == ""  # the report's text stays encrypted
     assert submission.reference in event.notes
     with pytest.raises((PermissionDenied, DomainError)):
-        services.open_case(documentalist, submission, receiving)
+        case_opening.open_case(documentalist, submission, receiving)
 
 
 def test_a_report_about_someone_else_carries_no_consent_for_them(
     documentalist: User, receiving: Organisation
 ) -> None:
     submission, _ = intake_report(target="someone_else", consent_state=True)
-    services.open_case(documentalist, submission, receiving)
+    case_opening.open_case(documentalist, submission, receiving)
     assert not ConsentRecord.objects.exists()
 
 
@@ -317,7 +318,7 @@ def test_a_focal_point_may_not_open_a_case(receiving: Organisation) -> None:
     focal = handler(receiving, role=Role.FOCAL_POINT)
     submission, _ = intake_report()
     with pytest.raises(PermissionDenied):
-        services.open_case(focal, submission, receiving)
+        case_opening.open_case(focal, submission, receiving)
     assert not Event.objects.exists()
 
 
@@ -331,7 +332,7 @@ def test_the_secretariat_sees_and_answers_reprisals_against_an_nhri(
     about_nhri, _ = intake_report(target="nhri")
     intake_report(target="me")
     assert list(access.visible_submissions(officer)) == [about_nhri]
-    services.staff_reply(officer, about_nhri, "The secretariat is following this.")
+    handling.staff_reply(officer, about_nhri, "The secretariat is following this.")
     assert Recipient.objects.filter(organisation=secretariat).count() == 1
 
 
@@ -349,9 +350,9 @@ def test_opening_a_case_accepts_only_a_recipient_organisation(
     )
     submission, _ = intake_report(target="me")
     with pytest.raises(DomainError):
-        services.open_case(both, submission, secretariat)
+        case_opening.open_case(both, submission, secretariat)
     nhri_report, _ = intake_report(target="nhri")
-    assert services.open_case(both, nhri_report, secretariat).organisation == secretariat
+    assert case_opening.open_case(both, nhri_report, secretariat).organisation == secretariat
 
 
 def test_email_notifications_for_replies_go_to_every_handler_once(
@@ -369,20 +370,20 @@ def test_email_notifications_for_replies_go_to_every_handler_once(
     )
     submission, _ = intake_report(target="nhri")
     mail.outbox.clear()
-    assert notifications.new_report(submission.pk, reply=True) == 2
+    assert notifications.new_report(submission.pk, reply=True).return_value == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["doc@example.org", "sec@example.org"]
     assert all("written again" in m.subject for m in mail.outbox)
 
 
 def test_a_file_upload_for_staff_is_never_stored_in_clear(receiving: Organisation) -> None:
     data = b"%PDF-" + b"x" * 10
-    with pytest.raises(services.FilesRejected):
-        services.prepare_files([services.Upload("bad.pdf", data)])
+    with pytest.raises(attachments.FilesRejected):
+        attachments.prepare_files([attachments.Upload("bad.pdf", data)])
     image = io.BytesIO()
     from PIL import Image
 
     Image.new("RGB", (4, 4)).save(image, "PNG")
-    (clean,) = services.prepare_files([services.Upload("a.png", image.getvalue())])
+    (clean,) = attachments.prepare_files([attachments.Upload("a.png", image.getvalue())])
     assert clean.media_type == "image/png"
 
 
@@ -399,7 +400,7 @@ def test_the_case_page_links_to_the_report_it_was_opened_from_for_its_handlers_o
     client: Client, documentalist: User, receiving: Organisation
 ) -> None:
     submission, _ = intake_report()
-    event = services.open_case(documentalist, submission, receiving)
+    event = case_opening.open_case(documentalist, submission, receiving)
     page = reverse("cases:event_detail", args=[event.pk])
     link = f'href="{detail(submission)}"'
 

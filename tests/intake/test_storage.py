@@ -12,10 +12,12 @@ from django.db.models import TextField
 from django.db.models.functions import Cast
 from PIL import Image
 
-from amparo.core import audit, crypto, keys
+from amparo.core import access as core_access
+from amparo.core import crypto, keys
 from amparo.core.models import Organisation, User
-from amparo.intake import files, sanitise, services
+from amparo.intake import files, sanitise
 from amparo.intake.models import Attachment, AttachmentBlob
+from amparo.intake.services import attachments, follow_up
 from tests.factories import OrganisationFactory, intake_report
 from tests.intake.conftest import handler
 
@@ -147,8 +149,8 @@ def test_key_rotation_re_encrypts_file_keys_and_keeps_files_and_receipts_readabl
     assert crypto.key_id_of(stored_key) == new_key
     assert bytes(AttachmentBlob.objects.get().sealed) == blob_before  # not rewritten
     attachment.refresh_from_db()
-    assert services.read_attachment(documentalist, attachment) == b"the letter"
-    assert services.find_by_receipt(receipt.receipt) == submission
+    assert attachments.read_attachment(documentalist, attachment) == b"the letter"
+    assert follow_up.find_by_receipt(receipt.receipt) == submission
 
 
 @pytest.mark.django_db
@@ -157,6 +159,6 @@ def test_the_audit_trail_of_a_report_is_readable_by_its_handlers_only(
 ) -> None:
     submission, _ = intake_report()
     outsider = handler(OrganisationFactory())
-    assert audit.can_view_trail(documentalist, "intake.submission", str(submission.pk))
-    assert not audit.can_view_trail(outsider, "intake.submission", str(submission.pk))
-    assert not audit.can_view_trail(documentalist, "intake.submission", "not-a-uuid")
+    assert core_access.can_view_trail(documentalist, "intake.submission", str(submission.pk))
+    assert not core_access.can_view_trail(outsider, "intake.submission", str(submission.pk))
+    assert not core_access.can_view_trail(documentalist, "intake.submission", "not-a-uuid")

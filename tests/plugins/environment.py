@@ -5,7 +5,8 @@ postgres:// URL); tests marked ``e2e`` need the ``playwright`` package and Chrom
 /usr/bin/chromium (Debian's ``chromium`` package; AMPARO_CHROMIUM names another binary). Missing
 either, they are skipped with the reason — unless AMPARO_REQUIRE_POSTGRES=1 or
 AMPARO_REQUIRE_BROWSER=1, which CI sets so that a missing server or browser fails the run instead of
-quietly skipping the tests that needed it.
+quietly skipping the tests that needed it. Tests marked ``pdf`` need WeasyPrint, which needs the
+Pango library (Debian's libpango-1.0-0 and libpangoft2-1.0-0); AMPARO_REQUIRE_PDF=1 likewise.
 
 Playwright's sync API keeps an asyncio event loop running in the main thread for as long as the
 session-wide browser is open, and Django refuses database work in a thread with a running loop.
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
 
 REQUIRE_POSTGRES = "AMPARO_REQUIRE_POSTGRES"
 REQUIRE_BROWSER = "AMPARO_REQUIRE_BROWSER"
+REQUIRE_PDF = "AMPARO_REQUIRE_PDF"
 DEFAULT_CHROMIUM = "/usr/bin/chromium"
 
 # Without the networking flags Chromium keeps calling home, which a closed network refuses many
@@ -68,6 +70,21 @@ def browser_missing() -> str | None:
     return None
 
 
+def pdf_missing() -> str | None:
+    """Why PDF reports cannot be made here (WeasyPrint, or the Pango library it loads), or
+    None if they can."""
+    if importlib.util.find_spec("weasyprint") is None:
+        return "the weasyprint package is not installed (make install)"
+    try:
+        import weasyprint  # noqa: F401
+    except OSError as error:
+        return (
+            f"WeasyPrint cannot load Pango ({error}; "
+            "apt-get install libpango-1.0-0 libpangoft2-1.0-0)"
+        )
+    return None
+
+
 def postgres_missing() -> str | None:
     """Why the PostgreSQL tests cannot run here, or None if they can."""
     from django.db import connection
@@ -97,6 +114,10 @@ def pytest_runtest_setup(item: pytest.Item) -> None:
         reason = postgres_missing()
         if reason:
             skip_or_fail(reason, REQUIRE_POSTGRES)
+    if item.get_closest_marker("pdf") is not None:
+        reason = pdf_missing()
+        if reason:
+            skip_or_fail(reason, REQUIRE_PDF)
     if item.get_closest_marker("e2e") is not None:
         reason = browser_missing()
         if reason:

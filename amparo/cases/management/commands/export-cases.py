@@ -6,7 +6,7 @@ from typing import IO, Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from amparo.cases import exports, huridocs
+from amparo.cases.exchange import exports, huridocs
 from amparo.core.models import User
 
 FORMATS = (*exports.FORMATS, huridocs.FORMAT)

@@ -4,17 +4,45 @@ from pathlib import Path
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser, OutputWrapper
 
-from amparo.cases import imports, tabular
+from amparo.cases.exchange import huridocs, imports, tabular
+from amparo.cases.models import ImportJob
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
+
+
+class ProgressBar:
+    """`stage [#####.....] 50% 500/1000` on the error stream: redrawn in place on a terminal,
+    a line every tenth otherwise (a log keeps them)."""
+
+    WIDTH = 30
+
+    def __init__(self, out: OutputWrapper) -> None:
+        self.out = out
+        self.terminal = out.isatty()
+        self.shown: tuple[str, int] | None = None
+
+    def __call__(self, stage: str, done: int, total: int) -> None:
+        tenth = done * 10 // max(total, 1)
+        if not self.terminal and self.shown == (stage, tenth):
+            return
+        self.shown = (stage, tenth)
+        filled = done * self.WIDTH // max(total, 1)
+        bar = "#" * filled + "." * (self.WIDTH - filled)
+        label = ImportJob.Status(stage).label
+        line = f"{label} [{bar}] {done * 100 // max(total, 1):3d}% {done}/{total}"
+        if self.terminal:
+            self.out.write("\r" + line, ending="\n" if done >= total else "")
+        else:
+            self.out.write(line)
 
 
 class Command(BaseCommand):
     help = (
         "Import events with their acts, victims and perpetrators from a CSV or XLSX file (one "
-        "row per act; columns in docs/import-format.md), as USER for an organisation. All or "
+        "row per act; columns in docs/import-format.md) or a HURIDOCS exchange document (.json), "
+        "as USER for an organisation. All or "
         "nothing: one bad row and nothing is written; every problem is listed with its row and "
         "column. Re-importing the same file changes nothing."
     )
@@ -43,10 +71,21 @@ class Command(BaseCommand):
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        progress = ProgressBar(self.stderr)
         try:
-            result = imports.import_file(
-                user, organisation, data, path.name, dry_run=options["dry_run"]
-            )
+            if path.suffix.lower() == ".json":
+                result = huridocs.import_document(
+                    user, organisation, data, dry_run=options["dry_run"], progress=progress
+                )
+            else:
+                result = imports.import_file(
+                    user,
+                    organisation,
+                    data,
+                    path.name,
+                    dry_run=options["dry_run"],
+                    progress=progress,
+                )
         except PermissionDenied as error:
             raise CommandError(str(error) or "Permission denied.") from error
         except (tabular.TableError, DomainError) as error:

@@ -6,7 +6,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
-from django.db import transaction
 
 from amparo.core import services
 from amparo.core.management.messages import validation_message
@@ -48,23 +47,18 @@ class Command(BaseCommand):
             )
         password = os.environ.get("AMPARO_NEW_PASSWORD") or self._ask_password()
         try:
-            with transaction.atomic():
-                user = services.create_user(
-                    None,
-                    username=options["username"],
-                    password=password,
-                    email=options["email"],
-                    first_name=options["first_name"],
-                    last_name=options["last_name"],
-                    is_superuser=options["superuser"],
-                )
-                services.add_member(
-                    None,
-                    user=user,
-                    organisation=organisation,
-                    role=options["role"],
-                    clearance=Clearance[options["clearance"].upper()],
-                )
+            user = services.create_staff_account(
+                None,
+                username=options["username"],
+                password=password,
+                organisation=organisation,
+                role=options["role"],
+                clearance=Clearance[options["clearance"].upper()],
+                email=options["email"],
+                first_name=options["first_name"],
+                last_name=options["last_name"],
+                is_superuser=options["superuser"],
+            )
         except ValidationError as error:
             raise CommandError(validation_message(error)) from error
         except services.DomainError as error:

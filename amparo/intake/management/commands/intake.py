@@ -3,7 +3,8 @@
 Each deleted submission leaves one audit line ("intake.purge") with its id, the date it was
 closed and how many messages and files it held; nothing of its content. On SQLite the deleted
 rows are also overwritten in the database file (secure_delete); on PostgreSQL they stay in the
-table's free space until autovacuum reuses it, so encrypt the disk as well.
+table's free space until autovacuum reuses it, so encrypt the disk as well. It also deletes the
+load counters and spent form nonces no longer needed (amparo.intake.services.admission).
 
 Run it every day. It is a command, not a task in a queue, because a daily job needs a scheduler
 in any case (a task queue runs what is enqueued; it does not wake up on its own), and the host's
@@ -39,7 +40,8 @@ from typing import Any
 from django.core.management.base import BaseCommand, CommandError
 
 from amparo.core.services import DomainError
-from amparo.intake import conf, services
+from amparo.intake import conf
+from amparo.intake.services import admission, retention
 
 
 class Command(BaseCommand):
@@ -68,14 +70,15 @@ class Command(BaseCommand):
         if days < 0:
             raise CommandError("--days cannot be negative.")
         if options["dry_run"]:
-            count = services.purgeable(days).count()
+            count = retention.purgeable(days).count()
             self.stdout.write(
                 f"{count} closed submission(s) closed more than {days} day(s) ago would be "
                 "deleted (dry run: nothing was deleted)."
             )
             return
+        admission.sweep()
         try:
-            report = services.purge(days)
+            report = retention.purge(days)
         except DomainError as error:
             raise CommandError(str(error)) from None
         if not options["quiet"] or report.purged:

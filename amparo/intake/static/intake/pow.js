@@ -1,11 +1,13 @@
 /* Amparo intake: proof of work for the public forms (optional; the forms work without it).
  *
- * The form carries a puzzle: find n (0 <= n <= max) with SHA-256("<prefix>" + n) = challenge.
- * We start solving as soon as the page loads, in small slices so the page stays responsive,
- * write the answer into the hidden "pow" field, and keep a form from being sent twice. Without
- * this script the server applies stricter limits instead. SHA-256 is computed here rather than
- * with crypto.subtle, which browsers offer only over HTTPS (and onion services may use HTTP).
- * AGPL-3.0-or-later. */
+ * The form asks for n such that SHA-256("<prefix>" + n) starts with at least `bits` zero bits.
+ * We start as soon as the page loads, in small slices so the page stays responsive, write the
+ * best n found into the hidden "pow" field, and keep a form from being sent twice. The server
+ * asks for more bits when many forms arrive, so we keep looking, in the background while the
+ * person writes, until n has MARGIN bits more than the page asked for. Without this script the
+ * form draws on a budget for forms without proof of work instead. SHA-256 is computed here
+ * rather than with crypto.subtle, which browsers offer only over HTTPS (and onion services may
+ * use HTTP). AGPL-3.0-or-later. */
 (function () {
   "use strict";
 
@@ -19,60 +21,70 @@
     0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
     0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2
   ];
-  var W = new Array(64);
+  var W = new Int32Array(64);
+  var H0 = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
+  var MARGIN = 2;
 
-  /* SHA-256 of an ASCII string, as 64 hex digits. */
-  function sha256(text) {
-    var length = text.length, words = [], i, j;
-    for (i = 0; i < length; i++) { words[i >> 2] |= text.charCodeAt(i) << (24 - (i % 4) * 8); }
-    words[length >> 2] |= 0x80 << (24 - (length % 4) * 8);
-    var blocks = ((length + 8) >> 6) + 1;
-    for (i = (length >> 2) + 1; i < blocks * 16; i++) { words[i] = words[i] | 0; }
-    words[blocks * 16 - 1] = length * 8;
-    var h = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19];
-    for (var block = 0; block < blocks; block++) {
-      for (i = 0; i < 16; i++) { W[i] = words[block * 16 + i]; }
-      for (i = 16; i < 64; i++) {
-        var a = W[i - 15], b = W[i - 2];
-        var s0 = ((a >>> 7) | (a << 25)) ^ ((a >>> 18) | (a << 14)) ^ (a >>> 3);
-        var s1 = ((b >>> 17) | (b << 15)) ^ ((b >>> 19) | (b << 13)) ^ (b >>> 10);
-        W[i] = (W[i - 16] + s0 + W[i - 7] + s1) | 0;
-      }
-      var a0 = h[0], b0 = h[1], c0 = h[2], d0 = h[3], e0 = h[4], f0 = h[5], g0 = h[6], h0 = h[7];
-      for (j = 0; j < 64; j++) {
-        var t1 = (h0 + (((e0 >>> 6) | (e0 << 26)) ^ ((e0 >>> 11) | (e0 << 21)) ^ ((e0 >>> 25) | (e0 << 7))) +
-          ((e0 & f0) ^ (~e0 & g0)) + K[j] + W[j]) | 0;
-        var t2 = ((((a0 >>> 2) | (a0 << 30)) ^ ((a0 >>> 13) | (a0 << 19)) ^ ((a0 >>> 22) | (a0 << 10))) +
-          ((a0 & b0) ^ (a0 & c0) ^ (b0 & c0))) | 0;
-        h0 = g0; g0 = f0; f0 = e0; e0 = (d0 + t1) | 0; d0 = c0; c0 = b0; b0 = a0; a0 = (t1 + t2) | 0;
-      }
-      h[0] = (h[0] + a0) | 0; h[1] = (h[1] + b0) | 0; h[2] = (h[2] + c0) | 0; h[3] = (h[3] + d0) | 0;
-      h[4] = (h[4] + e0) | 0; h[5] = (h[5] + f0) | 0; h[6] = (h[6] + g0) | 0; h[7] = (h[7] + h0) | 0;
+  /* How many zero bits SHA-256(text) starts with, for an ASCII text of at most 55 characters
+   * (one block: the prefix is a 32-digit nonce and a colon, the answer at most 12 digits). */
+  function zeroBits(text) {
+    var length = text.length, i, j;
+    for (i = 0; i < 16; i++) { W[i] = 0; }
+    for (i = 0; i < length; i++) { W[i >> 2] |= text.charCodeAt(i) << (24 - (i % 4) * 8); }
+    W[length >> 2] |= 0x80 << (24 - (length % 4) * 8);
+    W[15] = length * 8;
+    for (i = 16; i < 64; i++) {
+      var x = W[i - 15], y = W[i - 2];
+      var s0 = ((x >>> 7) | (x << 25)) ^ ((x >>> 18) | (x << 14)) ^ (x >>> 3);
+      var s1 = ((y >>> 17) | (y << 15)) ^ ((y >>> 19) | (y << 13)) ^ (y >>> 10);
+      W[i] = (W[i - 16] + s0 + W[i - 7] + s1) | 0;
     }
-    var hex = "";
-    for (i = 0; i < 8; i++) { hex += ("00000000" + (h[i] >>> 0).toString(16)).slice(-8); }
-    return hex;
+    var a = H0[0], b = H0[1], c = H0[2], d = H0[3], e = H0[4], f = H0[5], g = H0[6], h = H0[7];
+    for (j = 0; j < 64; j++) {
+      var t1 = (h + (((e >>> 6) | (e << 26)) ^ ((e >>> 11) | (e << 21)) ^ ((e >>> 25) | (e << 7))) +
+        ((e & f) ^ (~e & g)) + K[j] + W[j]) | 0;
+      var t2 = ((((a >>> 2) | (a << 30)) ^ ((a >>> 13) | (a << 19)) ^ ((a >>> 22) | (a << 10))) +
+        ((a & b) ^ (a & c) ^ (b & c))) | 0;
+      h = g; g = f; f = e; e = (d + t1) | 0; d = c; c = b; b = a; a = (t1 + t2) | 0;
+    }
+    var words = [a + H0[0], b + H0[1], c + H0[2], d + H0[3], e + H0[4], f + H0[5], g + H0[6], h + H0[7]];
+    var bits = 0;
+    for (i = 0; i < 8; i++) {
+      var zeros = Math.clz32(words[i] | 0);
+      bits += zeros;
+      if (zeros < 32) { break; }
+    }
+    return bits;
   }
 
   function solve(form) {
     var prefix = form.getAttribute("data-pow-prefix");
-    var challenge = form.getAttribute("data-pow-challenge");
-    var max = parseInt(form.getAttribute("data-pow-max"), 10);
+    var bits = parseInt(form.getAttribute("data-pow-bits"), 10);
     var field = form.querySelector("input[name=pow]");
     var status = form.querySelector("[data-pow-status]");
-    var number = 0, done = false, sending = false;
+    var number = 0, best = -1, done = false, sending = false;
 
+    /* About 16 ms of hashing at a time, then the page's turn: browsers wait at least 4 ms
+     * between timers, which slices of a fixed, small count would spend more time on than on
+     * the work. */
     function slice() {
-      var stop = Math.min(number + 2000, max + 1);
-      for (; number < stop; number++) {
-        if (sha256(prefix + number) === challenge) {
-          field.value = String(number);
-          done = true;
-          if (sending) { form.submit(); }
-          return;
+      if (sending && done) { return; }
+      var deadline = Date.now() + 16;
+      do {
+        for (var stop = number + 500; number < stop; number++) {
+          var found = zeroBits(prefix + number);
+          if (found > best) {
+            best = found;
+            if (best >= bits) {
+              field.value = String(number);
+              if (!done && sending) { done = true; form.submit(); return; }
+              done = true;
+            }
+            if (best >= bits + MARGIN) { return; }
+          }
         }
-      }
-      if (number <= max) { setTimeout(slice, 0); } else { done = true; if (sending) { form.submit(); } }
+      } while (Date.now() < deadline);
+      setTimeout(slice, 0);
     }
 
     form.addEventListener("submit", function (event) {
@@ -88,6 +100,14 @@
     setTimeout(slice, 0);
   }
 
-  var forms = document.querySelectorAll("form[data-pow-challenge]");
+  /* A page shown again from the back/forward cache would show what was typed and carry a
+   * used form: load it anew, empty (the server also drops it from that cache: views.forget). */
+  window.addEventListener("pageshow", function (event) {
+    if (event.persisted && document.querySelector("form[data-pow-bits]")) {
+      window.location.reload();
+    }
+  });
+
+  var forms = document.querySelectorAll("form[data-pow-bits]");
   for (var i = 0; i < forms.length; i++) { solve(forms[i]); }
 })();

@@ -1,0 +1,401 @@
+"""Recording many new events at once: the write path of an import, in one place.
+
+A large import must neither hold the database for minutes (SQLite lets one writer in at a
+time: reports arriving through the intake channel, sign-ins, would wait and fail) nor leave half
+a file behind. So it goes in three steps:
+
+1. `NewEvents.add` builds each event aggregate in memory and checks it as `create_event` does,
+   with the same functions (`new_event`, `build_act`, `build_involvement`,
+   `PersonWriter.build_new`), but writes nothing and so holds no lock. The import reports the
+   problems of every event before anything is written.
+2. `NewEvents.write` inserts them in batches (events with their acts, involvements, new persons,
+   terms and first versions), each batch one short transaction. Every event and new person is
+   marked with the import's job (`pending_import`), which hides it from everyone
+   (`access.PUBLISHED`), so a batch written is not yet a half-import anyone can see. On SQLite
+   the writer pauses between batches, so that a report or a sign-in waiting for the database
+   gets it within a fraction of a second.
+3. `publish` unmarks them, one UPDATE per table, in the short transaction in which the import
+   also makes its other changes (existing events and persons, through their services) and
+   records its audit entry; if anything fails before, `discard` deletes the marked rows, in
+   batches. All or nothing, with short transactions only.
+
+Why marked rows rather than a staging table: publishing from a staging table copies every row
+in the last transaction, which for a large file holds the database for seconds again; clearing
+a marker touches one column. The cost is one condition in the access queries.
+
+The event's own audit entries (`event.create`, one per event, as `create_event` writes) are
+appended after publication, in batches (`record_creations`); the import's entry, written with
+the publication, names the job whose events they are.
+"""
+
+from __future__ import annotations
+
+import datetime
+import gc
+import threading
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import connection, models, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amparo.cases import access
+from amparo.cases.models import (
+    Act,
+    Event,
+    EventVersion,
+    ImportJob,
+    Involvement,
+    Person,
+    VersionAction,
+)
+from amparo.cases.services.acts import build_act, build_involvement
+from amparo.cases.services.events import creation_changes, new_event
+from amparo.cases.services.inputs import EventInput, PersonInput
+from amparo.cases.services.persons import PersonWriter, input_differs
+from amparo.cases.services.references import allocate_reference_codes, claim_reference_codes
+from amparo.cases.services.snapshots import Aggregate, snapshot_diff, snapshot_of
+from amparo.core import audit
+from amparo.core.audit_actions import AuditAction
+from amparo.core.bulk_insert import insert, insert_values
+from amparo.core.models import Organisation, Term, User
+
+# Events per write transaction: on a laptop about a tenth of a second of writing.
+BATCH_EVENTS = 200
+# After each batch, SQLite's writer waits this share of the batch's time (at most MAX_PAUSE):
+# a writer waiting for the lock retries every few milliseconds, and gets it then.
+PAUSE_SHARE = 0.25
+MAX_PAUSE = 0.05
+DELETE_BATCH = 500
+# An import writes a batch every fraction of a second: one silent this long was killed.
+ABANDONED_AFTER = datetime.timedelta(minutes=10)
+
+# While an import runs, Python's garbage collector looks at its young objects after this many
+# allocations, not 700: see `collecting_seldom`.
+YOUNG_COLLECTION_THRESHOLD = 20_000
+
+Progress = Callable[[int, int], None]
+
+_collection_lock = threading.Lock()
+_collecting_seldom = 0
+_default_thresholds: tuple[int, int, int] = gc.get_threshold()
+
+
+@contextmanager
+def collecting_seldom() -> Iterator[None]:
+    """Run an import with fewer garbage collections. It keeps hundreds of thousands of objects
+    alive (the file's rows, the records built from them) while it makes many more, and at the
+    default thresholds the collector scans them again and again: a tenth of an import's time.
+    Nothing is left uncollected: the collections are fewer and larger. Imports in other threads
+    share the setting; the last one to end restores the defaults."""
+    global _collecting_seldom, _default_thresholds
+    with _collection_lock:
+        if _collecting_seldom == 0:
+            _default_thresholds = gc.get_threshold()
+            young, *older = _default_thresholds
+            gc.set_threshold(max(young, YOUNG_COLLECTION_THRESHOLD), *older)
+        _collecting_seldom += 1
+    try:
+        yield
+    finally:
+        with _collection_lock:
+            _collecting_seldom -= 1
+            if _collecting_seldom == 0:
+                gc.set_threshold(*_default_thresholds)
+
+
+@dataclass(eq=False)
+class NewEvent:
+    """One event to create, built and checked, with what hangs from it."""
+
+    handle: Any  # the caller's (the import's row)
+    event: Event
+    reference_code: str = ""  # an imported code to keep, else one is allocated
+    acts: list[tuple[Act, list[Term]]] = field(default_factory=list)
+    involvements: list[Involvement] = field(default_factory=list)
+    persons: list[Person] = field(default_factory=list)  # every person it involves
+    new_persons: list[Person] = field(default_factory=list)  # those first made here
+
+
+class NewEvents:
+    """New events of one organisation, built in memory and then written in batches."""
+
+    def __init__(self, actor: User, organisation: Organisation) -> None:
+        self.actor = actor
+        self.organisation = organisation
+        self.viewer = access.Viewer.of(actor)
+        self.persons = PersonWriter(actor, organisation, access.PersonPresenter(actor, self.viewer))
+        self.events: list[NewEvent] = []
+        self._made: dict[int, Person] = {}  # new persons by id() of their input
+        self._types: dict[int, list[Term]] = {}  # their defender types, by id() of the person
+        # Existing persons whose details the new events change: changed on publication.
+        self.person_changes: dict[int, tuple[Person, PersonInput]] = {}
+
+    def add(self, data: EventInput, handle: Any) -> NewEvent:
+        """Build and check the event: raises what `create_event` raises, keyed the same way."""
+        if data.sources:
+            raise ValueError("NewEvents takes no sources; add them with add_source.")
+        event = new_event(self.actor, self.organisation, data, self.viewer, check_links=False)
+        built = NewEvent(handle=handle, event=event, reference_code=data.reference_code.strip())
+        for index, act_data in enumerate(data.acts):
+            key = f"acts.{index}"
+            victim = self._person(act_data.victim, f"{key}.victim", built)
+            act = build_act(Act(event=event), act_data, victim, key, check_links=False)
+            built.acts.append((act, list(act_data.consequences)))
+            for position, item in enumerate(act_data.involvements):
+                item_key = f"{key}.involvements.{position}"
+                perpetrator = (
+                    None
+                    if item.perpetrator is None
+                    else self._person(item.perpetrator, f"{item_key}.perpetrator", built)
+                )
+                built.involvements.append(
+                    build_involvement(
+                        Involvement(act=act), item, perpetrator, item_key, check_links=False
+                    )
+                )
+        self.events.append(built)
+        return built
+
+    def _person(self, data: PersonInput, key: str, built: NewEvent) -> Person:
+        person = data.person
+        if person is not None:
+            if person.organisation_id != self.organisation.pk:
+                raise ValidationError({key: _("This person belongs to another organisation.")})
+            if input_differs(data, person):
+                known = self.person_changes.get(person.pk)
+                if known is not None and known[1] is not data:
+                    raise ValidationError(
+                        {key: _("This person appears twice in the input with different details.")}
+                    )
+                self.person_changes[person.pk] = (person, data)
+        else:
+            person = self._made.get(id(data))
+            if person is None:
+                person = self.persons.build_new(data, key, check_links=False)
+                self._made[id(data)] = person
+                self._types[id(person)] = list(data.defender_types)
+                built.new_persons.append(person)
+        if person not in built.persons:
+            built.persons.append(person)
+        return person
+
+    # --- writing ---------------------------------------------------------------------------
+
+    def write(self, job: ImportJob, progress: Progress | None = None) -> None:
+        """Insert every event in batches, each in its own transaction, marked with `job`."""
+        total = len(self.events)
+        for start in range(0, total, BATCH_EVENTS):
+            began = time.monotonic()
+            batch = self.events[start : start + BATCH_EVENTS]
+            with transaction.atomic():
+                self._insert(batch, job)
+                ImportJob.objects.filter(pk=job.pk).update(
+                    done=models.F("done") + len(batch), heartbeat_at=timezone.now()
+                )
+            if progress is not None:
+                progress(start + len(batch), total)
+            if connection.vendor == "sqlite":
+                time.sleep(min(MAX_PAUSE, (time.monotonic() - began) * PAUSE_SHARE))
+
+    def _insert(self, batch: Sequence[NewEvent], job: ImportJob) -> None:
+        allocated = iter(
+            allocate_reference_codes(
+                self.organisation, sum(1 for item in batch if not item.reference_code)
+            )
+        )
+        claim_reference_codes(
+            self.organisation, [item.reference_code for item in batch if item.reference_code]
+        )
+        persons = [person for item in batch for person in item.new_persons]
+        for person in persons:
+            person.pending_import = job
+        insert(persons, numbered=True)
+        insert_values(
+            Person.defender_types.through,
+            [
+                {"person_id": person.pk, "term_id": term.pk}
+                for person in persons
+                for term in self._types[id(person)]
+            ],
+        )
+        for item in batch:
+            item.event.reference_code = item.reference_code or next(allocated)
+            item.event.pending_import = job
+            item.event.version = 1
+        insert([item.event for item in batch], numbered=True)
+        acts = []
+        for item in batch:
+            for act, _terms in item.acts:
+                act.event_id = item.event.pk
+                act.victim_id = act.victim.pk
+                acts.append(act)
+        insert(acts, numbered=True)
+        insert_values(
+            Act.consequences.through,
+            [
+                {"act_id": act.pk, "term_id": term.pk}
+                for item in batch
+                for act, terms in item.acts
+                for term in terms
+            ],
+        )
+        involvements = [i for item in batch for i in item.involvements]
+        for involvement in involvements:
+            involvement.act_id = involvement.act.pk
+            if involvement.perpetrator is not None:
+                involvement.perpetrator_id = involvement.perpetrator.pk
+        insert(involvements, numbered=True)
+        moment = timezone.now()
+        insert_values(EventVersion, [self._first_version(item, job, moment) for item in batch])
+
+    def _first_version(
+        self, item: NewEvent, job: ImportJob, moment: datetime.datetime
+    ) -> dict[str, Any]:
+        """Version 1, as `create_event` makes it: the aggregate as written."""
+        types = self._person_types(item.persons)
+        after = snapshot_of(
+            Aggregate(
+                event=item.event,
+                acts=[act for act, _terms in item.acts],
+                involvements=item.involvements,
+                persons=item.persons,
+                consequences={act.pk: [t.pk for t in terms] for act, terms in item.acts},
+                defender_types=types,
+            )
+        )
+        return {
+            "event_id": item.event.pk,
+            "number": 1,
+            "action": VersionAction.CREATE.value,
+            "actor_id": self.actor.pk,
+            "created_at": moment,
+            "snapshot": after,
+            "changes": {**snapshot_diff(None, after), "import": job.pk},
+        }
+
+    def _person_types(self, persons: Sequence[Person]) -> dict[int, list[int]]:
+        types: dict[int, list[int]] = {}
+        existing = [p.pk for p in persons if id(p) not in self._types]
+        if existing:
+            for person_id, term_id in Person.defender_types.through.objects.filter(
+                person_id__in=existing
+            ).values_list("person_id", "term_id"):
+                types.setdefault(person_id, []).append(term_id)
+        for person in persons:
+            if id(person) in self._types:
+                types[person.pk] = [t.pk for t in self._types[id(person)]]
+        return types
+
+    def record_creations(self) -> None:
+        """One `event.create` audit entry per event, as `create_event` writes, in batches."""
+        for start in range(0, len(self.events), BATCH_EVENTS * 5):
+            audit.record_many(
+                [
+                    audit.Record(
+                        self.actor,
+                        AuditAction.EVENT_CREATE,
+                        item.event,
+                        changes=creation_changes(item.event, acts=len(item.acts), sources=0),
+                    )
+                    for item in self.events[start : start + BATCH_EVENTS * 5]
+                ]
+            )
+
+
+def queue(
+    actor: User, organisation: Organisation, kind: str, filename: str, upload: str
+) -> ImportJob:
+    """A job to import the stashed file `upload` (the task worker runs it)."""
+    return ImportJob.objects.create(
+        organisation=organisation,
+        created_by=actor,
+        kind=kind,
+        filename=filename[:200],
+        upload=upload,
+    )
+
+
+def progress(job: ImportJob, status: str, done: int, total: int) -> None:
+    """How far the job got, for its page (one short UPDATE)."""
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=status, done=done, total=total, heartbeat_at=timezone.now()
+    )
+
+
+def failed(job: ImportJob, errors: Sequence[Mapping[str, Any]]) -> None:
+    """Delete what the job wrote, if anything, and keep why it failed."""
+    fail(job)
+    ImportJob.objects.filter(pk=job.pk).update(errors=list(errors))
+
+
+def start(
+    actor: User, organisation: Organisation, job: ImportJob | None, *, rows: int, events: int
+) -> ImportJob:
+    """The job (made now if the caller has none) about to write `events` new events; first,
+    what killed imports left behind is deleted."""
+    discard_abandoned()
+    if job is None:
+        job = ImportJob.objects.create(organisation=organisation, created_by=actor, rows=rows)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.WRITING, done=0, total=events, heartbeat_at=timezone.now()
+    )
+    return job
+
+
+def publish(job: ImportJob, created: int, updated: int, unchanged: int) -> None:
+    """Make everything `job` wrote visible at once, and record the import (in the caller's
+    transaction, which also holds the import's changes to recorded events)."""
+    Event.objects.filter(pending_import=job).update(pending_import=None)
+    Person.objects.filter(pending_import=job).update(pending_import=None)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.PUBLISHED,
+        created=created,
+        updated=updated,
+        unchanged=unchanged,
+        finished_at=timezone.now(),
+    )
+    audit.record(
+        job.created_by,
+        AuditAction.CASES_IMPORT,
+        None,
+        organisation=job.organisation,
+        changes={
+            "job": job.pk,
+            "rows": job.rows,
+            "created": created,
+            "updated": updated,
+            "unchanged": unchanged,
+        },
+    )
+
+
+def fail(job: ImportJob) -> None:
+    """Delete what `job` wrote, and say it failed."""
+    discard(job)
+    ImportJob.objects.filter(pk=job.pk).update(
+        status=ImportJob.Status.FAILED, finished_at=timezone.now()
+    )
+
+
+def discard_abandoned() -> None:
+    """Delete what imports left behind when their process was killed (their heartbeat stopped
+    while they were writing), and say they failed."""
+    moment = timezone.now() - ABANDONED_AFTER
+    in_progress = [ImportJob.Status.CHECKING, ImportJob.Status.WRITING]
+    for job in ImportJob.objects.filter(status__in=in_progress, heartbeat_at__lt=moment):
+        fail(job)
+
+
+def discard(job: ImportJob) -> None:
+    """Delete what `job` wrote and did not publish, in short transactions."""
+    for model in (Event, Person):
+        pending = model.objects.filter(pending_import=job).order_by("pk")
+        while ids := list(pending.values_list("pk", flat=True)[:DELETE_BATCH]):
+            with transaction.atomic():
+                model.objects.filter(pk__in=ids).delete()

@@ -1,0 +1,140 @@
+"""Who may do what with publications: the one place the portal decides.
+
+A publication belongs to the organisation of the editor who made it. Within it, editors
+(administrators, documentalists, analysts) create and submit; a reviewer (or an administrator)
+who neither made nor submitted it approves it, so that two people always chose what becomes
+public; editors and reviewers alike may withdraw it at any moment. An event can be published
+only by its own organisation, and only once verified or closed.
+
+`refusal` says why an action is not possible now (a message for people); `actions_on` is what a
+page may offer; the services refuse with the same `refusal`, so that the button and the rule
+agree.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
+from django.utils.translation import gettext as _
+
+from amparo.cases import access as cases_access
+from amparo.cases.models import Event
+from amparo.core import access as core_access
+from amparo.core.models import Organisation, Role, User
+from amparo.portal.models import Publication
+
+CREATE = "create"
+VIEW = "view"
+SUBMIT = "submit"
+APPROVE = "approve"
+WITHDRAW = "withdraw"
+ACTIONS = (CREATE, VIEW, SUBMIT, APPROVE, WITHDRAW)
+
+EDITORS = frozenset({Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.ANALYST})
+REVIEWERS = frozenset({Role.ADMINISTRATOR, Role.REVIEWER})
+
+# action -> roles (in the publication's organisation) that may take it
+ROLE_ACTIONS: dict[str, frozenset[str]] = {
+    CREATE: EDITORS,
+    VIEW: EDITORS | REVIEWERS,
+    SUBMIT: EDITORS,
+    APPROVE: REVIEWERS,
+    WITHDRAW: EDITORS | REVIEWERS,
+}
+
+# action -> states it may be taken from
+FROM_STATES: dict[str, frozenset[str]] = {
+    SUBMIT: frozenset({Publication.State.DRAFT}),
+    APPROVE: frozenset({Publication.State.SUBMITTED}),
+    WITHDRAW: frozenset(
+        {Publication.State.DRAFT, Publication.State.SUBMITTED, Publication.State.PUBLISHED}
+    ),
+}
+
+PUBLISHABLE_EVENT_STATUSES = frozenset({Event.Status.VERIFIED, Event.Status.CLOSED})
+
+
+def _roles_in(user: User | Any, organisation_id: int) -> set[str]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return set()
+    return set(
+        core_access.active_memberships(user)
+        .filter(organisation_id=organisation_id)
+        .values_list("role", flat=True)
+    )
+
+
+def organisations_allowing(user: User | Any, action: str) -> QuerySet[Organisation]:
+    if not getattr(user, "is_authenticated", False) or not user.is_active:
+        return Organisation.objects.none()
+    ids = (
+        core_access.active_memberships(user)
+        .filter(role__in=ROLE_ACTIONS[action])
+        .values_list("organisation_id", flat=True)
+    )
+    return Organisation.objects.filter(pk__in=ids, is_active=True)
+
+
+# The core rule that opens the editors' pages (amparo.core.access.RULES) names these roles.
+PUBLISH_RULE = "portal.publish"
+
+
+def may_use_portal(user: User | Any) -> bool:
+    """Whether `user` has any part in publishing (the editors' pages)."""
+    return organisations_allowing(user, VIEW).exists()
+
+
+def visible_publications(user: User | Any) -> QuerySet[Publication]:
+    return Publication.objects.filter(organisation__in=organisations_allowing(user, VIEW))
+
+
+def may_create_in(user: User | Any, organisation: Organisation) -> bool:
+    return bool(_roles_in(user, organisation.pk) & ROLE_ACTIONS[CREATE])
+
+
+def refusal(user: User | Any, action: str, publication: Publication) -> str | None:
+    """Why `user` may not take `action` on `publication` now; None when they may."""
+    if action not in ROLE_ACTIONS:
+        raise KeyError(f"Unknown portal action {action!r}")
+    if not _roles_in(user, publication.organisation_id) & ROLE_ACTIONS[action]:
+        return _("Your role does not allow this for this organisation's publications.")
+    allowed = FROM_STATES.get(action)
+    if allowed is not None and publication.state not in allowed:
+        return _("This is not possible while the publication is %(state)s.") % {
+            "state": publication.get_state_display().lower()
+        }
+    if action == APPROVE and user.pk in (publication.created_by_id, publication.submitted_by_id):
+        return _("A second person must approve a publication: not who made or submitted it.")
+    return None
+
+
+def can(user: User | Any, action: str, publication: Publication) -> bool:
+    return refusal(user, action, publication) is None
+
+
+def actions_on(user: User | Any, publication: Publication) -> frozenset[str]:
+    return frozenset(a for a in (SUBMIT, APPROVE, WITHDRAW) if can(user, a, publication))
+
+
+def get_visible_publication(user: User | Any, pk: int) -> Publication:
+    publication = visible_publications(user).filter(pk=pk).first()
+    if publication is None:
+        raise PermissionDenied
+    return publication
+
+
+def event_refusal(user: User | Any, organisation: Organisation, event: Event) -> str | None:
+    """Why `event` cannot go into a publication of `organisation` made by `user`."""
+    if event.organisation_id != organisation.pk:
+        return _("%(reference)s belongs to another organisation: only its own may publish it.") % {
+            "reference": event.reference_code
+        }
+    if not cases_access.can(user, cases_access.VIEW, event):
+        return _("You may not see %(reference)s.") % {"reference": event.reference_code}
+    if event.status not in PUBLISHABLE_EVENT_STATUSES:
+        return _("%(reference)s is not verified yet: only verified events are published.") % {
+            "reference": event.reference_code
+        }
+    return None

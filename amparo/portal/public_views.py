@@ -1,0 +1,362 @@
+"""The public portal: no login, server-rendered, no JavaScript, nothing from another site.
+
+Every page reads live publications only (`queries`), in the language of its address prefix.
+Pages are cached on the server under a key that changes with every publication's change
+(`queries.generation`), and sent with an ETag and `no-cache`, so that browsers and proxies ask
+again each time: a withdrawal is never served from a cache, yet an unchanged page costs a 304.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+from collections.abc import Callable
+from functools import wraps
+from typing import Any
+
+from django.conf import settings
+from django.core.cache import cache
+from django.core.paginator import Paginator
+from django.http import (
+    Http404,
+    HttpRequest,
+    HttpResponse,
+    HttpResponseNotAllowed,
+    HttpResponseNotModified,
+)
+from django.shortcuts import render
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.cache import patch_cache_control
+from django.utils.feedgenerator import Atom1Feed
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from amparo.analysis.dimensions import LANGUAGES
+from amparo.core.permissions import public
+from amparo.portal import queries
+from amparo.portal.models import Publication
+from amparo.portal.templatetags.portal import language_prefix
+
+CACHE_SECONDS = 600
+PAGE_SIZE = 25
+LICENCE_NAME = "Creative Commons Attribution 4.0 International (CC BY 4.0)"
+LICENCE_URL = "https://creativecommons.org/licenses/by/4.0/"
+LANGUAGE_NAMES = {"en": "English", "fr": "Français", "es": "Español", "ar": "العربية"}
+
+# What each column of the open data means (the data dictionary).
+DATA_DICTIONARY: dict[str, Any] = {
+    "publication": gettext_lazy("The publication's code: its page is /portal/p/<code>/."),
+    "item": gettext_lazy("The event's code within the publication (its permalink)."),
+    "published_at": gettext_lazy("The day the publication was approved (YYYY-MM-DD)."),
+    "country": gettext_lazy("Where it happened: ISO 3166-1 alpha-2 country code."),
+    "region": gettext_lazy("First-level region, ISO 3166-2 code; never a more precise place."),
+    "start_date": gettext_lazy("When the event began, no more precisely than the month."),
+    "end_date": gettext_lazy("When the event ended, if known, no more precisely than the month."),
+    "type_of_act": gettext_lazy("The violation (HURIDOCS and Amparo vocabularies)."),
+    "act_date": gettext_lazy("When the act happened, no more precisely than the month."),
+    "consequences": gettext_lazy("What the act caused, separated by semicolons."),
+    "targeted_activity": gettext_lazy("The defender's activity the act targeted."),
+    "perpetrator_types": gettext_lazy("Kinds of perpetrator, separated by semicolons."),
+    "victim": gettext_lazy(
+        "The victim's pseudonym, or their name only where they consented to publication."
+    ),
+    "victim_kind": gettext_lazy("individual, or organisation (an NHRI, a defenders' group)."),
+    "victim_sex": gettext_lazy("The victim's sex or gender, as recorded."),
+    "victim_age_group": gettext_lazy("The victim's age group."),
+    "victim_defender_types": gettext_lazy("Types of defender, separated by semicolons."),
+}
+
+View = Callable[..., HttpResponse]
+
+
+def portal_page(view: View) -> View:
+    """Public, GET only, in the prefix's language, cached until any publication changes."""
+
+    @wraps(view)
+    def page(request: HttpRequest, lang_prefix: str = "", **kwargs: Any) -> HttpResponse:
+        if request.method not in ("GET", "HEAD"):
+            return HttpResponseNotAllowed(["GET", "HEAD"])
+        language = lang_prefix.rstrip("/") or "en"
+        key = hashlib.sha256(
+            f"{request.get_host()}|{request.get_full_path()}|{queries.generation()}".encode()
+        ).hexdigest()
+        etag = f'"{key[:32]}"'
+        if request.headers.get("If-None-Match") == etag:
+            response: HttpResponse = HttpResponseNotModified()
+        else:
+            stored = cache.get(f"portal:{key}")
+            if stored is not None:
+                content, headers = stored
+                response = HttpResponse(content)
+                for name, value in headers.items():
+                    response[name] = value
+            else:
+                with translation.override(language):
+                    request.LANGUAGE_CODE = language
+                    response = view(request, language=language, **kwargs)
+                if response.status_code == 200:
+                    headers = {
+                        name: response[name]
+                        for name in ("Content-Type", "Content-Disposition")
+                        if name in response
+                    }
+                    cache.set(f"portal:{key}", (response.content, headers), CACHE_SECONDS)
+        response["ETag"] = etag
+        response["Content-Language"] = language
+        patch_cache_control(response, public=True, no_cache=True)
+        return response
+
+    return public(page)
+
+
+def _alternates(request: HttpRequest, language: str) -> list[dict[str, str]]:
+    """This page in each language: the switcher's links (no script, no form)."""
+    path = request.path
+    current = language_prefix(language)
+    base = "/" + path.lstrip("/")[len(current) :] if current else path
+    query = request.META.get("QUERY_STRING", "")
+    return [
+        {
+            "code": code,
+            "name": LANGUAGE_NAMES[code],
+            "url": "/" + language_prefix(code) + base.lstrip("/") + (f"?{query}" if query else ""),
+        }
+        for code in LANGUAGES
+    ]
+
+
+def _render(
+    request: HttpRequest, language: str, template: str, context: dict[str, Any]
+) -> HttpResponse:
+    return render(
+        request,
+        template,
+        {
+            **context,
+            "language": language,
+            "alternates": _alternates(request, language),
+            "licence_name": LICENCE_NAME,
+            "licence_url": LICENCE_URL,
+        },
+    )
+
+
+def _absolute(request: HttpRequest, name: str, language: str, **kwargs: Any) -> str:
+    return request.build_absolute_uri(
+        reverse(f"portal:{name}", kwargs={"lang_prefix": language_prefix(language), **kwargs})
+    )
+
+
+@portal_page
+def home(request: HttpRequest, language: str) -> HttpResponse:
+    latest = list(queries.live().order_by("-published_at")[:8])
+    return _render(
+        request,
+        language,
+        "portal/public/home.html",
+        {
+            "latest": latest,
+            "events_count": queries.items().count(),
+            "statistics_count": queries.live().filter(kind=Publication.Kind.STATISTICS).count(),
+        },
+    )
+
+
+def _filters(request: HttpRequest) -> queries.ItemFilters:
+    """The list's filters from the address; a value that cannot be one is ignored."""
+    year = request.GET.get("year", "")
+    country = request.GET.get("country", "").strip().upper()
+    return queries.ItemFilters(
+        country=country if len(country) == 2 and country.isalpha() else "",
+        act_type=request.GET.get("type", "").strip()[:40],
+        defender_type=request.GET.get("defender", "").strip()[:40],
+        target=request.GET.get("target", "").strip()[:20],
+        year=int(year) if year.isdigit() and 1900 < int(year) < 2200 else None,
+        words=request.GET.get("q", "").strip()[:200],
+    )
+
+
+@portal_page
+def reprisals(request: HttpRequest, language: str) -> HttpResponse:
+    filters = _filters(request)
+    paginator = Paginator(queries.items(filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    rows = queries.with_records(page.object_list)
+    query = request.GET.copy()
+    query.pop("page", None)
+    return _render(
+        request,
+        language,
+        "portal/public/reprisals.html",
+        {
+            "filters": filters,
+            "facets": queries.facets(language),
+            "page": page,
+            "rows": rows,
+            "query": query.urlencode(),
+        },
+    )
+
+
+@portal_page
+def publication_page(request: HttpRequest, language: str, slug: str) -> HttpResponse:
+    publication = queries.live_publication(slug)
+    if publication is None:
+        raise Http404
+    return _render(
+        request,
+        language,
+        "portal/public/publication.html",
+        {"publication": publication, "content": publication.content},
+    )
+
+
+@portal_page
+def item_page(request: HttpRequest, language: str, slug: str, code: str) -> HttpResponse:
+    found = queries.live_item(slug, code)
+    if found is None:
+        raise Http404
+    publication, record = found
+    return _render(
+        request,
+        language,
+        "portal/public/item.html",
+        {"publication": publication, "record": record},
+    )
+
+
+@portal_page
+def statistics(request: HttpRequest, language: str) -> HttpResponse:
+    publications = queries.live().filter(kind=Publication.Kind.STATISTICS)
+    return _render(
+        request,
+        language,
+        "portal/public/statistics.html",
+        {"publications": publications.order_by("-published_at")},
+    )
+
+
+@portal_page
+def methodology(request: HttpRequest, language: str) -> HttpResponse:
+    return _render(
+        request,
+        language,
+        "portal/public/methodology.html",
+        {"threshold": settings.AMPARO_STATS_SMALL_CELL_THRESHOLD},
+    )
+
+
+@portal_page
+def open_data(request: HttpRequest, language: str) -> HttpResponse:
+    dictionary = [(column, DATA_DICTIONARY[column]) for column in queries.COLUMNS]
+    return _render(
+        request,
+        language,
+        "portal/public/open_data.html",
+        {
+            "dictionary": dictionary,
+            "statistics": queries.live()
+            .filter(kind=Publication.Kind.STATISTICS)
+            .order_by("-published_at"),
+        },
+    )
+
+
+def _licence_note() -> str:
+    return _("Published under %(licence)s: %(url)s. Cite the publishing organisation.") % {
+        "licence": LICENCE_NAME,
+        "url": LICENCE_URL,
+    }
+
+
+@portal_page
+def reprisals_csv(request: HttpRequest, language: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=queries.COLUMNS)
+    writer.writeheader()
+    writer.writerows(queries.open_data_rows(language))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="reprisals-{language}.csv"'
+    return response
+
+
+@portal_page
+def reprisals_json(request: HttpRequest, language: str) -> HttpResponse:
+    body = {
+        "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
+        "language": language,
+        "generated": timezone.now().isoformat(timespec="seconds"),
+        "data_dictionary": {column: str(text) for column, text in DATA_DICTIONARY.items()},
+        "rows": list(queries.open_data_rows(language)),
+    }
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+def _table(slug: str, language: str) -> tuple[Publication, dict[str, Any]]:
+    publication = queries.live_publication(slug)
+    if publication is None or publication.kind != Publication.Kind.STATISTICS:
+        raise Http404
+    return publication, publication.content["tables"].get(language) or publication.content[
+        "tables"
+    ]["en"]
+
+
+@portal_page
+def table_csv(request: HttpRequest, language: str, slug: str) -> HttpResponse:
+    publication, table = _table(slug, language)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(table["header"])
+    writer.writerows(table["rows"])
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{publication.slug}-{language}.csv"'
+    return response
+
+
+@portal_page
+def table_json(request: HttpRequest, language: str, slug: str) -> HttpResponse:
+    publication, table = _table(slug, language)
+    body = {
+        "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
+        "title": publication.text_in(language).title,
+        "published_at": publication.published_at.isoformat() if publication.published_at else None,
+        "query": publication.content.get("query", {}),
+        "table": table,
+    }
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+@portal_page
+def feed(request: HttpRequest, language: str) -> HttpResponse:
+    """New publications, newest first (Atom 1.0)."""
+    atom = Atom1Feed(
+        title=_("Reprisals against human rights defenders and NHRIs: new publications"),
+        link=_absolute(request, "home", language),
+        description=_("What the organisations using Amparo have chosen to make public."),
+        language=language,
+        feed_url=_absolute(request, "feed", language),
+    )
+    for publication in queries.live().order_by("-published_at")[:50]:
+        link = _absolute(request, "publication", language, slug=publication.slug)
+        text = publication.text_in(language)
+        atom.add_item(
+            title=text.title,
+            link=link,
+            description=text.summary,
+            unique_id=link,
+            pubdate=publication.published_at,
+            updateddate=publication.published_at,
+            categories=[str(publication.get_kind_display())],
+        )
+    return HttpResponse(
+        atom.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8"
+    )

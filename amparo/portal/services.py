@@ -1,0 +1,371 @@
+"""Every change to a publication: made, submitted, approved by a second person, withdrawn.
+
+Each transition checks `access`, refuses an illegal one with a message for people, writes in
+one transaction and leaves an audit entry. While a publication is live it has `PublicItem`
+rows (what the public list filters and searches); any transition out of live deletes them in
+the same transaction, so nothing public outlives the decision.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amparo.analysis.crosstab import QueryError
+from amparo.analysis.dimensions import LANGUAGES
+from amparo.cases import services as cases_services
+from amparo.cases.models import DisclosureChannel, Event, Person
+from amparo.core import audit
+from amparo.core.audit_actions import AuditAction
+from amparo.core.countries import country_name, region_name
+from amparo.core.models import Organisation, User
+from amparo.core.services import DomainError
+from amparo.portal import access, snapshots, whitelist
+from amparo.portal.models import Publication, PublicItem
+from amparo.stats.services.tables import TableParameters
+
+MAX_EVENTS = 200
+
+
+def _new_slug() -> str:
+    while True:
+        slug = secrets.token_urlsafe(8).replace("_", "x").replace("-", "y").lower()
+        if not Publication.objects.filter(slug=slug).exists():
+            return slug
+
+
+def _check_texts(title: str, summary: str) -> tuple[str, str]:
+    title, summary = title.strip(), summary.strip()
+    if not title:
+        raise ValidationError({"title": _("Give the publication a public title.")})
+    if len(title) > 200:
+        raise ValidationError({"title": _("The title is longer than 200 characters.")})
+    return title, summary
+
+
+Translations = Mapping[str, Mapping[str, str]]
+
+
+def _check_translations(language: str, translations: Translations | None) -> dict[str, Any]:
+    """{language: {"title", "summary"}} for the other languages that have a title."""
+    if language not in LANGUAGES:
+        raise ValidationError({"language": _("Write in English, French, Spanish or Arabic.")})
+    checked: dict[str, Any] = {}
+    for code, texts in (translations or {}).items():
+        if code not in LANGUAGES or code == language:
+            raise ValidationError({"language": _("Translate into the other languages only.")})
+        title = (texts.get("title") or "").strip()
+        summary = (texts.get("summary") or "").strip()
+        if not title and not summary:
+            continue
+        if not title:
+            raise ValidationError({f"title_{code}": _("A translated summary needs its title.")})
+        if len(title) > 200:
+            raise ValidationError({f"title_{code}": _("The title is longer than 200 characters.")})
+        checked[code] = {"title": title, "summary": summary}
+    return checked
+
+
+def _require_create(actor: User, organisation: Organisation) -> None:
+    if not access.may_create_in(actor, organisation):
+        raise DomainError(_("Your role does not allow you to prepare publications here."))
+
+
+@transaction.atomic
+def create_events_publication(
+    actor: User,
+    organisation: Organisation,
+    *,
+    title: str,
+    summary: str,
+    reference_codes: Sequence[str],
+    language: str = "en",
+    translations: Translations | None = None,
+) -> Publication:
+    """A draft of the events named by their reference codes, their content built now."""
+    _require_create(actor, organisation)
+    title, summary = _check_texts(title, summary)
+    texts = _check_translations(language, translations)
+    codes = list(dict.fromkeys(c.strip() for c in reference_codes if c.strip()))
+    if not codes:
+        raise ValidationError({"events": _("Name at least one event by its reference code.")})
+    if len(codes) > MAX_EVENTS:
+        raise ValidationError(
+            {"events": _("At most %(count)d events in one publication.") % {"count": MAX_EVENTS}}
+        )
+    found = {e.reference_code: e for e in Event.objects.filter(reference_code__in=codes)}
+    problems = [
+        _("%(reference)s: no such event.") % {"reference": code}
+        for code in codes
+        if code not in found
+    ]
+    problems += [
+        reason
+        for code in codes
+        if code in found
+        and (reason := access.event_refusal(actor, organisation, found[code])) is not None
+    ]
+    if problems:
+        raise ValidationError({"events": problems})
+    built = snapshots.build_events([found[c] for c in codes])
+    return _save_new(
+        actor, organisation, Publication.Kind.EVENTS, (title, summary, language, texts), built
+    )
+
+
+@transaction.atomic
+def create_statistics_publication(
+    actor: User,
+    organisation: Organisation,
+    *,
+    title: str,
+    summary: str,
+    parameters: TableParameters,
+    language: str = "en",
+    translations: Translations | None = None,
+) -> Publication:
+    """A draft of one table of counts, small cells suppressed as for the public."""
+    _require_create(actor, organisation)
+    title, summary = _check_texts(title, summary)
+    texts = _check_translations(language, translations)
+    rules = whitelist.load()
+    for dimension in (*parameters.rows, *parameters.columns, *(parameters.filters or {})):
+        if dimension and dimension not in rules.dimensions:
+            raise ValidationError({"rows": _("%(key)s may not be published.") % {"key": dimension}})
+    if parameters.measure not in rules.measures:
+        raise ValidationError({"measure": _("This count may not be published.")})
+    try:
+        built = snapshots.build_statistics(actor, organisation.pk, parameters)
+    except QueryError as error:
+        raise ValidationError({"rows": str(error)}) from error
+    return _save_new(
+        actor, organisation, Publication.Kind.STATISTICS, (title, summary, language, texts), built
+    )
+
+
+def _save_new(
+    actor: User,
+    organisation: Organisation,
+    kind: str,
+    texts: tuple[str, str, str, dict[str, Any]],
+    built: snapshots.Built,
+) -> Publication:
+    title, summary, language, translations = texts
+    publication = Publication.objects.create(
+        slug=_new_slug(),
+        organisation=organisation,
+        kind=kind,
+        title=title,
+        summary=summary,
+        language=language,
+        translations=translations,
+        content=built.content,
+        created_by=actor,
+    )
+    publication.events.set(built.events)
+    publication.named_persons.set(built.named_persons)
+    audit.record(
+        actor,
+        AuditAction.PORTAL_PUBLICATION_CREATE,
+        publication,
+        organisation=organisation,
+        changes={
+            "kind": kind,
+            "events": [e.pk for e in built.events],
+            # Whose names it would make public (ids, never a name).
+            "named_persons": sorted(p.pk for p in built.named_persons),
+        },
+    )
+    return publication
+
+
+def _locked(publication: Publication) -> Publication:
+    return Publication.objects.select_for_update().get(pk=publication.pk)
+
+
+def _require(actor: User, action: str, publication: Publication) -> None:
+    reason = access.refusal(actor, action, publication)
+    if reason is not None:
+        raise DomainError(reason)
+
+
+@transaction.atomic
+def submit(actor: User, publication: Publication) -> Publication:
+    publication = _locked(publication)
+    _require(actor, access.SUBMIT, publication)
+    publication.state = Publication.State.SUBMITTED
+    publication.submitted_by = actor
+    publication.submitted_at = timezone.now()
+    publication.save(update_fields=["state", "submitted_by", "submitted_at", "changed_at"])
+    audit.record(actor, AuditAction.PORTAL_PUBLICATION_SUBMIT, publication)
+    return publication
+
+
+@transaction.atomic
+def approve(actor: User, publication: Publication) -> Publication:
+    """Make it public, as the reviewer saw it; refused when a name in it has lost its consent."""
+    publication = _locked(publication)
+    _require(actor, access.APPROVE, publication)
+    named = list(publication.named_persons.all())
+    if named and snapshots.publicly_named(named) != {p.pk for p in named}:
+        raise DomainError(
+            _(
+                "A person named in this publication no longer consents to publication: "
+                "withdraw it and prepare it again."
+            )
+        )
+    publication.state = Publication.State.PUBLISHED
+    publication.approved_by = actor
+    publication.published_at = timezone.now()
+    publication.save(update_fields=["state", "approved_by", "published_at", "changed_at"])
+    PublicItem.objects.bulk_create(_items(publication))
+    audit.record(
+        actor,
+        AuditAction.PORTAL_PUBLICATION_APPROVE,
+        publication,
+        changes={"named_persons": sorted(p.pk for p in named)},
+    )
+    # Naming someone to the public is a disclosure of their identity like any other: it is in
+    # the log of who has seen each person (cases' disclosure index).
+    cases_services.record_disclosure(
+        actor,
+        {p.pk: p.organisation_id for p in named},
+        DisclosureChannel.PUBLICATION,
+        publication,
+    )
+    return publication
+
+
+@transaction.atomic
+def withdraw(actor: User, publication: Publication) -> Publication:
+    """At once: the next request of any public page, feed or download no longer has it."""
+    publication = _locked(publication)
+    _require(actor, access.WITHDRAW, publication)
+    _take_down(publication, actor, Publication.WithdrawalReason.DECISION)
+    audit.record(actor, AuditAction.PORTAL_PUBLICATION_WITHDRAW, publication)
+    return publication
+
+
+def consent_withdrawn(person_ids: frozenset[int]) -> None:
+    """A person withdrew a consent (cases' hook, in that transaction): every publication that
+    names someone who no longer consents to publication is taken down, whoever approved it."""
+    # Another consent to publication may still be live for some of them.
+    gone = set(person_ids) - snapshots.publicly_named(Person.objects.filter(pk__in=person_ids))
+    if not gone:
+        return
+    affected = set(
+        Publication.objects.filter(
+            named_persons__in=gone,
+            state__in=[
+                Publication.State.DRAFT,
+                Publication.State.SUBMITTED,
+                Publication.State.PUBLISHED,
+            ],
+        ).values_list("pk", flat=True)
+    )
+    for pk in sorted(affected):
+        publication = Publication.objects.select_for_update().get(pk=pk)
+        _take_down(publication, None, Publication.WithdrawalReason.CONSENT)
+        audit.record(
+            None,
+            AuditAction.PORTAL_PUBLICATION_CONSENT_WITHDRAWN,
+            publication,
+            organisation=publication.organisation,
+            changes={"persons": sorted(gone)},
+        )
+
+
+def _take_down(publication: Publication, actor: User | None, reason: str) -> None:
+    PublicItem.objects.filter(publication=publication).delete()
+    publication.state = Publication.State.WITHDRAWN
+    publication.withdrawn_by = actor
+    publication.withdrawn_at = timezone.now()
+    publication.withdrawal_reason = reason
+    # Names disclosed under consent do not stay behind in a withdrawn snapshot.
+    publication.content = scrub_names(publication.content)
+    publication.save(
+        update_fields=[
+            "state",
+            "withdrawn_by",
+            "withdrawn_at",
+            "withdrawal_reason",
+            "content",
+            "changed_at",
+        ]
+    )
+    publication.named_persons.clear()
+
+
+def scrub_names(content: dict[str, Any]) -> dict[str, Any]:
+    for event in content.get("events", []):
+        for act in event.get("acts", []):
+            act.get("victim", {}).pop("name", None)
+    return content
+
+
+# --- The public list's index ---------------------------------------------------------------------
+
+
+def _labels(value: Any) -> Iterable[str]:
+    if isinstance(value, dict) and "label" in value:
+        yield from value["label"].values()
+    elif isinstance(value, list):
+        for item in value:
+            yield from _labels(item)
+
+
+def _codes(values: Iterable[Any]) -> str:
+    codes = sorted({v["code"] for v in values if isinstance(v, dict) and v.get("code")})
+    return "|" + "|".join(codes) + "|" if codes else ""
+
+
+def _items(publication: Publication) -> list[PublicItem]:
+    if publication.kind != Publication.Kind.EVENTS:
+        return []
+    assert publication.published_at is not None
+    items = []
+    for position, record in enumerate(publication.content.get("events", [])):
+        acts = record.get("acts", [])
+        country = record.get("country") or next(
+            (a.get("country") for a in acts if a.get("country")), ""
+        )
+        dated = record.get("start_date") or next((a.get("date") for a in acts if a.get("date")), "")
+        words = publication.every_text()
+        if country:
+            words += [country_name(country, language) for language in LANGUAGES]
+        if record.get("region"):
+            words += [region_name(record["region"], language) for language in LANGUAGES]
+        for act in acts:
+            for name in ("type_of_act", "consequences", "targeted_activity", "perpetrator_types"):
+                words += _labels(act.get(name))
+            words += _labels(act.get("victim", {}).get("defender_types"))
+        items.append(
+            PublicItem(
+                publication=publication,
+                code=record["code"],
+                position=position,
+                country=country or "",
+                year=int(dated[:4]) if dated[:4].isdigit() else None,
+                act_types=_codes(a.get("type_of_act") for a in acts),
+                defender_types=_codes(
+                    t for a in acts for t in a.get("victim", {}).get("defender_types", [])
+                ),
+                targets=_codes(
+                    {
+                        "code": "organisation"
+                        if a.get("victim", {}).get("organisation")
+                        else "individual"
+                    }
+                    for a in acts
+                ),
+                search_text=" ".join(w for w in words if w).casefold(),
+                published_at=publication.published_at,
+            )
+        )
+    return items

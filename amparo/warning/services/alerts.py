@@ -1,0 +1,342 @@
+"""Alerts: raised by the engine, routed to focal points, escalated when nobody acknowledges them in
+time, acknowledged and closed by people.
+
+Routing follows routing.yaml (amparo/warning/routing.py). The organisation that documented the
+subject always receives the alert; each step of the route's contact list adds the organisations
+it names. A State institution is a contact only for a person who consented to the State knowing
+of them (a live consent to the State, or, for an intake report, the reporter's consent), so an
+alert about someone who did not consent never reaches the State, not even pseudonymised.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from amparo.cases import access as cases_access
+from amparo.cases.models import RecipientKind
+from amparo.core import audit
+from amparo.core.audit_actions import AuditAction
+from amparo.core.models import Membership, Organisation, User
+from amparo.core.services import DomainError
+from amparo.intake.models import Submission
+from amparo.warning import access
+from amparo.warning.models import (
+    LEVEL_ORDER,
+    Acknowledgement,
+    Alert,
+    AlertRecipient,
+    Notification,
+)
+from amparo.warning.routing import Contact, Route, Routing, routing
+
+KIND_OF_CONTACT = {
+    "nhri_focal_point": (Organisation.Kind.NHRI, AlertRecipient.Kind.NHRI_FOCAL_POINT),
+    "defenders_network": (Organisation.Kind.CSO, AlertRecipient.Kind.DEFENDERS_NETWORK),
+    "state_mechanism": (Organisation.Kind.STATE, AlertRecipient.Kind.STATE_MECHANISM),
+}
+
+
+@dataclass(frozen=True)
+class Raise:
+    """What the engine asks to raise for one subject on one day."""
+
+    person_id: int | None
+    submission_id: str | None
+    organisation_id: int
+    kind: str
+    level: str
+    reasons: tuple[str, ...]
+    signal_ids: tuple[int, ...]
+    country: str
+    region: str
+    raised_on: datetime.date
+    defender_types: tuple[str, ...] = ()
+    acts: tuple[str, ...] = ()
+
+    @property
+    def key(self) -> str:
+        subject = f"p{self.person_id}" if self.person_id else f"s{self.submission_id}"
+        return f"{subject}:{self.raised_on.isoformat()}"
+
+
+def raise_alerts(wanted: Sequence[Raise], *, now: datetime.datetime | None = None) -> list[Alert]:
+    """Raise (or add reasons to today's) alerts; the new ones routed and their recipients told.
+    One alert per subject and day, as the backtest counts them."""
+    now = now or timezone.now()
+    plan = routing()
+    raised: list[Alert] = []
+    with transaction.atomic():
+        existing = {a.key: a for a in Alert.objects.filter(key__in=[w.key for w in wanted])}
+        for item in wanted:
+            alert = existing.get(item.key)
+            if alert is not None:
+                _merge(alert, item)
+                continue
+            route = plan.route_for(
+                country=item.country,
+                region=item.region,
+                level=item.level,
+                defender_types=item.defender_types,
+                acts=item.acts,
+            )
+            alert = Alert.objects.create(
+                key=item.key,
+                kind=item.kind,
+                person_id=item.person_id,
+                submission_id=item.submission_id,
+                organisation_id=item.organisation_id,
+                level=item.level,
+                reasons=list(item.reasons),
+                signal_ids=sorted(item.signal_ids),
+                country=item.country,
+                region=item.region,
+                route=route.id if route else "",
+                raised_on=item.raised_on,
+                deadline=now + datetime.timedelta(hours=plan.deadline_hours.get(item.level, 24)),
+            )
+            existing[item.key] = alert
+            AlertRecipient.objects.create(
+                alert=alert,
+                organisation_id=item.organisation_id,
+                kind=AlertRecipient.Kind.OWNER,
+                step=0,
+                sent_on=now.date(),
+            )
+            notify(alert, [item.organisation_id])
+            step = _route_from(alert, route, 0, now)
+            if step is not None and step != alert.step:
+                alert.step = step
+                alert.save(update_fields=["step"])
+            audit.record(
+                None,
+                AuditAction.WARNING_ALERT_RAISE,
+                alert,
+                organisation=alert.organisation,
+                changes={"level": alert.level, "reasons": alert.reasons, "route": alert.route},
+            )
+            raised.append(alert)
+        if raised:
+            ids = [alert.pk for alert in raised]
+            transaction.on_commit(lambda: _tell_subscribers(ids))
+    return raised
+
+
+def _tell_subscribers(alert_ids: list[int]) -> None:
+    from amparo.warning import tasks
+    from amparo.warning.services import subscriptions
+
+    for alert_id, users in subscriptions.notify_alert_subscribers(alert_ids).items():
+        tasks.email_alert.enqueue(alert_id, users)
+
+
+def _merge(alert: Alert, item: Raise) -> None:
+    reasons = sorted(set(alert.reasons) | set(item.reasons))
+    signals = sorted(set(alert.signal_ids) | set(item.signal_ids))
+    level = max(alert.level, item.level, key=LEVEL_ORDER.__getitem__)
+    if (reasons, signals, level) != (alert.reasons, alert.signal_ids, alert.level):
+        alert.reasons, alert.signal_ids, alert.level = reasons, signals, level
+        alert.save(update_fields=["reasons", "signal_ids", "level"])
+
+
+def _route_from(
+    alert: Alert, route: Route | None, first_step: int, now: datetime.datetime
+) -> int | None:
+    """Send the alert to the first step, from `first_step`, that names an organisation it can
+    go to; that step, or None when no step is left."""
+    if route is None:
+        return None
+    for step in range(first_step, len(route.contacts)):
+        organisations = _organisations_for(alert, route.contacts[step])
+        already = set(alert.recipients.values_list("organisation_id", flat=True))
+        new = [(o, kind) for o, kind in organisations if o.pk not in already]
+        if not new:
+            continue
+        AlertRecipient.objects.bulk_create(
+            AlertRecipient(
+                alert=alert, organisation=organisation, kind=kind, step=step, sent_on=now.date()
+            )
+            for organisation, kind in new
+        )
+        notify(alert, [organisation.pk for organisation, _ in new])
+        return step
+    return None
+
+
+def _organisations_for(alert: Alert, contacts: Iterable[Contact]) -> list[tuple[Organisation, str]]:
+    found: list[tuple[Organisation, str]] = []
+    for contact in contacts:
+        if contact.organisation:
+            named = Organisation.objects.filter(short_code=contact.organisation, is_active=True)
+            organisations = [(o, AlertRecipient.Kind.ORGANISATION) for o in named]
+            organisations = [
+                (o, kind)
+                for o, kind in organisations
+                if o.kind != Organisation.Kind.STATE or consents_to_state(alert, o)
+            ]
+            found += organisations
+            continue
+        organisation_kind, recipient_kind = KIND_OF_CONTACT[contact.kind]
+        if not alert.country:
+            continue
+        candidates = Organisation.objects.filter(
+            kind=organisation_kind, country=alert.country, is_active=True
+        ).exclude(pk=alert.organisation_id)
+        for organisation in candidates:
+            if organisation_kind == Organisation.Kind.STATE and not consents_to_state(
+                alert, organisation
+            ):
+                continue
+            found.append((organisation, recipient_kind))
+    return found
+
+
+def consents_to_state(alert: Alert, organisation: Organisation) -> bool:
+    """Whether the subject consented to a State institution (this one) knowing of them."""
+    if alert.submission_id is not None:
+        return Submission.objects.filter(pk=alert.submission_id, consent_state=True).exists()
+    if alert.person_id is None:
+        return False
+    return (
+        cases_access.live_consents()
+        .filter(
+            person_id=alert.person_id,
+            recipient_kind__in=[RecipientKind.STATE, RecipientKind.PUBLICATION],
+        )
+        .filter(Q(recipient_organisation__isnull=True) | Q(recipient_organisation=organisation))
+        .exists()
+    )
+
+
+def notify(alert: Alert, organisation_ids: Iterable[int]) -> None:
+    """Tell the members of these organisations who act on alerts: an in-app notice each, and an
+    e-mail that says only that an alert waits (queued once the transaction commits)."""
+    users = set(
+        Membership.objects.filter(
+            organisation_id__in=list(organisation_ids),
+            is_active=True,
+            user__is_active=True,
+            role__in=access.NOTIFIED_ROLES,
+        ).values_list("user_id", flat=True)
+    )
+    if alert.organisation_id in set(organisation_ids):
+        users |= set(
+            Membership.objects.filter(
+                organisation_id=alert.organisation_id,
+                is_active=True,
+                user__is_active=True,
+                role__in=[
+                    role
+                    for role, actions in access.OWNER_ACTIONS.items()
+                    if access.ACKNOWLEDGE in actions
+                ],
+            ).values_list("user_id", flat=True)
+        )
+    notices = Notification.objects.bulk_create(
+        (Notification(user_id=user, alert=alert) for user in sorted(users)),
+        ignore_conflicts=True,
+    )
+    if notices:
+        from amparo.warning import tasks
+
+        alert_id = alert.pk
+        transaction.on_commit(lambda: tasks.email_alert.enqueue(alert_id, sorted(users)))
+
+
+def escalate_overdue(*, now: datetime.datetime | None = None) -> list[Alert]:
+    """Send every alert nobody acknowledged by its deadline to the next contact of its route,
+    with a new deadline; an alert with no contact left stays escalated where it is."""
+    now = now or timezone.now()
+    plan = routing()
+    escalated = []
+    overdue = Alert.objects.filter(
+        status__in=access.OPEN_STATUSES, deadline__lt=now, acknowledgements__isnull=True
+    ).select_related("organisation")
+    for alert in overdue:
+        with transaction.atomic():
+            escalated_to = _escalate(alert, plan, now)
+            if escalated_to is not None:
+                escalated.append(alert)
+    return escalated
+
+
+def _escalate(alert: Alert, plan: Routing, now: datetime.datetime) -> int | None:
+    route = plan.by_id(alert.route)
+    step = _route_from(alert, route, alert.step + 1, now)
+    hours = plan.deadline_hours.get(alert.level, 24)
+    alert.status = Alert.Status.ESCALATED
+    alert.deadline = now + datetime.timedelta(hours=hours)
+    if step is not None:
+        alert.step = step
+    alert.save(update_fields=["status", "deadline", "step"])
+    audit.record(
+        None,
+        AuditAction.WARNING_ALERT_ESCALATE,
+        alert,
+        organisation=alert.organisation,
+        changes={"step": alert.step, "next_contact": step is not None},
+    )
+    return step
+
+
+@transaction.atomic
+def acknowledge(actor: User, alert: Alert, note: str = "") -> Acknowledgement:
+    """`actor` takes the alert in hand for their organisation (the owner or a recipient)."""
+    access.require(actor, access.ACKNOWLEDGE, alert)
+    organisation_id = access.acknowledging_organisations(actor, alert)[0]
+    if len(note) > 2000:
+        raise DomainError(_("The note is too long (at most 2,000 characters)."))
+    acknowledgement = Acknowledgement.objects.create(
+        alert=alert, organisation_id=organisation_id, user=actor, note=note.strip()
+    )
+    AlertRecipient.objects.filter(
+        alert=alert, organisation_id=organisation_id, acknowledged_on__isnull=True
+    ).update(acknowledged_on=timezone.localdate())
+    alert.status = Alert.Status.ACKNOWLEDGED
+    alert.save(update_fields=["status"])
+    Notification.objects.filter(alert=alert, user=actor, read_at__isnull=True).update(
+        read_at=timezone.now()
+    )
+    audit.record(
+        actor,
+        AuditAction.WARNING_ALERT_ACKNOWLEDGE,
+        alert,
+        organisation=alert.organisation,
+        changes={"by_organisation": organisation_id},
+    )
+    return acknowledgement
+
+
+@transaction.atomic
+def close(actor: User, alert: Alert) -> Alert:
+    access.require(actor, access.CLOSE, alert)
+    alert.status = Alert.Status.CLOSED
+    alert.closed_at = timezone.now()
+    alert.closed_by = actor
+    alert.save(update_fields=["status", "closed_at", "closed_by"])
+    audit.record(actor, AuditAction.WARNING_ALERT_CLOSE, alert, organisation=alert.organisation)
+    return alert
+
+
+def resolve(alert: Alert, actor: User | None) -> Alert:
+    """Close an alert because the response to it is done (every action of its plan finished):
+    the response app decides that, whoever marked the last action done."""
+    if alert.status == Alert.Status.CLOSED:
+        return alert
+    alert.status = Alert.Status.CLOSED
+    alert.closed_at = timezone.now()
+    alert.save(update_fields=["status", "closed_at"])
+    audit.record(
+        actor,
+        AuditAction.WARNING_ALERT_CLOSE,
+        alert,
+        organisation=alert.organisation,
+        changes={"response_done": True},
+    )
+    return alert

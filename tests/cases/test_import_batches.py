@@ -1,0 +1,190 @@
+"""Imports write in short batches, hidden until they publish, and leave nothing when they fail."""
+
+from __future__ import annotations
+
+import datetime
+import gc
+from io import StringIO
+from typing import Any
+
+import pytest
+from django.core.management import call_command
+from django.utils import timezone
+
+from amparo.cases import access, services
+from amparo.cases.exchange import imports
+from amparo.cases.models import Event, EventVersion, ImportJob, Person
+from amparo.cases.services import bulk
+from amparo.core.models import AuditEntry, Clearance, Role
+from amparo.core.services import DomainError
+from tests.cases.exchange import csv_bytes, documentalist, organisation_of
+from tests.cases.test_import import ROWS
+from tests.factories import EventFactory, member
+
+pytestmark = pytest.mark.django_db
+
+
+def events(count: int) -> list[dict[str, str]]:
+    """`count` events of the test file's rows, each with its own identifiers."""
+    return [
+        {
+            **row,
+            "event_id": f"NEW-{n}",
+            **({"victim_id": f"{row['victim_id']}-{n}"} if row.get("victim_id") else {}),
+        }
+        for n in range(count)
+        for row in ROWS
+    ]
+
+
+def test_events_being_written_are_hidden_from_everyone_until_the_import_publishes(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
+    user = documentalist()
+    organisation = organisation_of(user)
+    colleague = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, organisation)
+    seen: list[tuple[int, int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == ImportJob.Status.WRITING:
+            seen.append(
+                (
+                    Event.objects.count(),
+                    access.visible_events(colleague).count(),
+                    access.visible_persons(colleague).count(),
+                )
+            )
+
+    result = imports.import_file(
+        user, organisation, csv_bytes(events(3)), "cases.csv", progress=progress
+    )
+
+    assert result.ok, result.errors
+    assert seen == [(1, 0, 0), (2, 0, 0), (3, 0, 0)]
+    assert access.visible_events(colleague).count() == 3
+    assert not Event.objects.exclude(pending_import=None).exists()
+
+
+def test_an_import_that_fails_after_writing_its_batches_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A change to a recorded event is made last, with the publication: when it fails, the
+    new events already written in batches are deleted."""
+    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
+    user = documentalist()
+    organisation = organisation_of(user)
+    imports.import_file(user, organisation, csv_bytes(ROWS), "cases.csv")
+    before = (
+        Event.objects.count(),
+        Person.objects.count(),
+        EventVersion.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    changed = [{**row, "event_title": "Renamed"} for row in ROWS]
+
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise DomainError("Someone else changed this event.")
+
+    monkeypatch.setattr(services, "update_event", refuse)
+    result = imports.import_file(user, organisation, csv_bytes(changed + events(3)), "cases.csv")
+
+    assert [e.message for e in result.errors] == ["Someone else changed this event."]
+    after = (
+        Event.objects.count(),
+        Person.objects.count(),
+        EventVersion.objects.count(),
+        AuditEntry.objects.count(),
+    )
+    assert after == before
+    last = ImportJob.objects.order_by("-pk").first()
+    assert last is not None and last.status == ImportJob.Status.FAILED
+
+
+def test_what_a_killed_import_left_is_deleted_by_the_next_one() -> None:
+    user = documentalist()
+    organisation = organisation_of(user)
+    killed = ImportJob.objects.create(
+        organisation=organisation,
+        created_by=user,
+        status=ImportJob.Status.WRITING,
+        heartbeat_at=timezone.now() - datetime.timedelta(hours=1),
+    )
+    left = EventFactory(organisation=organisation, pending_import=killed)
+
+    imports.import_file(user, organisation, csv_bytes(ROWS), "cases.csv")
+
+    assert not Event.objects.filter(pk=left.pk).exists()
+    killed.refresh_from_db()
+    assert killed.status == ImportJob.Status.FAILED
+
+
+def test_the_first_version_of_an_imported_event_is_the_event_as_recorded() -> None:
+    user = documentalist()
+    imports.import_file(user, organisation_of(user), csv_bytes(events(2)), "cases.csv")
+
+    for event in Event.objects.all():
+        first = event.versions.get(number=1)
+        assert first.snapshot == services.snapshot(event)
+        assert "pending_import_id" not in first.snapshot["event"]
+    assert AuditEntry.objects.filter(action="event.create").count() == 2
+
+
+def test_a_dry_run_writes_no_row_at_all() -> None:
+    user = documentalist()
+    result = imports.import_file(
+        user, organisation_of(user), csv_bytes(events(2)), "cases.csv", dry_run=True
+    )
+    assert result.ok and result.count("create") == 2
+    assert not Event.objects.exists() and not Person.objects.exists()
+    assert not ImportJob.objects.exists()
+
+
+def test_the_command_shows_its_progress(tmp_path: Any) -> None:
+    user = documentalist()
+    path = tmp_path / "cases.csv"
+    path.write_bytes(csv_bytes(events(2)))
+    errors = StringIO()
+
+    call_command(
+        "import-cases",
+        str(path),
+        organisation=organisation_of(user).short_code,
+        user=user.username,
+        stderr=errors,
+        stdout=StringIO(),
+    )
+
+    lines = errors.getvalue().splitlines()
+    assert "Checking the file [" in lines[0] and lines[-1].startswith("Writing [####")
+    assert lines[-1].endswith("100% 2/2")
+
+
+def test_an_import_collects_garbage_seldom_while_it_runs_and_restores_the_collector_after() -> None:
+    user = documentalist()
+    organisation = organisation_of(user)
+    before = gc.get_threshold()
+    during: list[tuple[int, int, int]] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        during.append(gc.get_threshold())
+
+    with bulk.collecting_seldom():  # another import running in another thread meanwhile
+        result = imports.import_file(
+            user, organisation, csv_bytes(events(2)), "cases.csv", progress=progress
+        )
+        assert gc.get_threshold()[0] >= bulk.YOUNG_COLLECTION_THRESHOLD
+    assert result.ok, result.errors
+    assert during and all(t[0] >= bulk.YOUNG_COLLECTION_THRESHOLD for t in during)
+    assert gc.get_threshold() == before
+
+
+def test_an_import_that_fails_still_restores_the_collector() -> None:
+    before = gc.get_threshold()
+    # Two imports at once, both failing: the last one out restores the defaults.
+    with pytest.raises(RuntimeError), bulk.collecting_seldom(), bulk.collecting_seldom():
+        raise RuntimeError("the file could not be read")
+    assert gc.get_threshold() == before
+    with bulk.collecting_seldom():
+        assert gc.get_threshold()[0] >= bulk.YOUNG_COLLECTION_THRESHOLD
+    assert gc.get_threshold() == before

@@ -1,0 +1,35 @@
+"""`amparo network export`: a table as the named account may see it."""
+
+from __future__ import annotations
+
+from io import StringIO
+from pathlib import Path
+
+import pytest
+from django.core.management import CommandError, call_command
+
+from amparo.core.models import User
+from tests.network.conftest import Delegation
+
+pytestmark = pytest.mark.django_db
+NEEDS_VOCABULARIES = False
+
+
+def test_a_table_is_written_as_the_account_may_see_it(
+    kenya: Delegation, observer: User, tmp_path: Path
+) -> None:
+    target = tmp_path / "points.csv"
+    call_command(
+        "network", "export", "focal_points", "--user", observer.username, "--output", str(target)
+    )
+    text = target.read_text()
+    assert "state.ke@example.org" in text and "Focal civil_society KE" not in text
+
+
+def test_a_table_the_account_may_not_see_is_refused_with_a_message(observer: User) -> None:
+    with pytest.raises(CommandError, match="may not"):
+        call_command(
+            "network", "export", "scorecard", "--user", observer.username, stdout=StringIO()
+        )
+    with pytest.raises(CommandError, match="No active account"):
+        call_command("network", "export", "members", "--user", "nobody", stdout=StringIO())

@@ -1,0 +1,180 @@
+"""Evaluating the recorded facts: assessments with their reasons and history, alerts raised once
+per subject and day, routed to focal points (the State only with consent), escalated past their
+deadline, acknowledged; the background evaluation queued by a change to case records."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core import mail
+from django.utils import timezone
+
+from amparo.cases import hooks
+from amparo.cases.models import RecipientKind
+from amparo.core.models import AuditEntry, User
+from amparo.warning.models import (
+    Acknowledgement,
+    Alert,
+    AlertRecipient,
+    Notification,
+    RiskAssessment,
+)
+from amparo.warning.services import alerts, evaluation, signals
+from tests.factories import intake_report
+from tests.warning.conftest import World, consent, days_ago, record_act
+
+pytestmark = pytest.mark.django_db
+
+
+def recipients(alert: Alert) -> dict[str, int]:
+    return {r.organisation.short_code: r.step for r in alert.recipients.all()}
+
+
+def latest(world: World) -> Alert:
+    return Alert.objects.filter(person=world.defender).order_by("-raised_on", "-pk").first()  # type: ignore[return-value]
+
+
+def test_two_threats_and_surveillance_raise_alerts_routed_to_the_network(
+    escalating: World,
+) -> None:
+    outcome = evaluation.evaluate([escalating.defender.pk])
+    # One alert per subject and day a reason arose (as the backtest counts them): the second
+    # threat (repeated threats), the surveillance after a threat, and today's risk level.
+    by_day = {a.raised_on: set(a.reasons) for a in Alert.objects.all()}
+    assert outcome.alerts_raised == len(by_day) == 3
+    assert by_day[days_ago(20)] == {"repeated_threats"}
+    assert "threat_then_surveillance_or_attack" in by_day[days_ago(5)]
+    assert any(r.startswith("risk_level:") for r in by_day[days_ago(0)])
+    alert = latest(escalating)
+    assert alert.person == escalating.defender and alert.level in {"high", "extreme"}
+    # The owner, and the defenders' network of the country (no other NHRI in Kenya); no State:
+    # the defender did not consent to it.
+    assert recipients(alert) == {"KNCHR": 0, "HRDKE": 1}
+    assert alert.status == Alert.Status.OPEN and alert.deadline > timezone.now()
+    assert AuditEntry.objects.filter(action="warning.alert.raise").count() == 3
+
+
+def test_evaluating_again_raises_nothing_new_and_writes_no_new_assessment(
+    escalating: World,
+) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    again = evaluation.evaluate([escalating.defender.pk])
+    assert again.alerts_raised == 0 and again.assessments_written == 0
+    assert Alert.objects.count() == 3
+    assert RiskAssessment.objects.filter(person=escalating.defender).count() == 1
+
+
+def test_the_assessment_says_why_and_keeps_its_history(escalating: World) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    first = RiskAssessment.objects.get(is_current=True)
+    assert {r["factor"] for r in first.reasons} >= {"threats"} or first.reasons
+    assert any(r["signal_ids"] for r in first.reasons)
+    assert {f["rule"] for f in first.firings} >= {"repeated_threats"}
+    record_act(escalating.defender, "physical_attack", days_ago(1))
+    evaluation.evaluate([escalating.defender.pk])
+    history = list(RiskAssessment.objects.filter(person=escalating.defender))
+    assert len(history) == 2 and [a.is_current for a in history] == [True, False]
+
+
+def test_nightly_evaluation_covers_everyone_and_reads_intake_reports(
+    escalating: World, settings: object
+) -> None:
+    from django.conf import settings as django_settings
+
+    django_settings.AMPARO_INTAKE_ORGANISATION = escalating.nhri.short_code
+    intake_report(acts=["threat_death", "surveillance_physical"], country="KE")
+    frame = signals.signals(None)
+    assert set(frame["origin"]) == {"act", "intake"}
+    outcome = evaluation.evaluate_all()
+    assert outcome.subjects >= 2
+    assert Alert.objects.filter(person=escalating.defender).exists()
+
+
+def test_the_state_mechanism_receives_an_alert_only_with_the_persons_consent(
+    escalating: World,
+) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    alert = latest(escalating)
+    Alert.objects.filter(pk=alert.pk).update(deadline=timezone.now() - datetime.timedelta(hours=1))
+    alerts.escalate_overdue()
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.ESCALATED and "KEPM" not in recipients(alert)
+
+    consent(escalating.defender, RecipientKind.STATE, escalating.documentalist)
+    Alert.objects.filter(pk=alert.pk).update(deadline=timezone.now() - datetime.timedelta(hours=1))
+    alerts.escalate_overdue()
+    alert.refresh_from_db()
+    assert recipients(alert)["KEPM"] == 2 and alert.deadline > timezone.now()
+    assert Notification.objects.filter(alert=alert, user=escalating.state_rep).exists()
+
+
+def test_an_acknowledged_alert_does_not_escalate(escalating: World) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    Alert.objects.exclude(pk=latest(escalating).pk).delete()
+    alert = latest(escalating)
+    alerts.acknowledge(escalating.network_focal, alert, "We are calling her.")
+    Alert.objects.filter(pk=alert.pk).update(deadline=timezone.now() - datetime.timedelta(hours=1))
+    assert alerts.escalate_overdue() == []
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.ACKNOWLEDGED
+    acknowledgement = Acknowledgement.objects.get()
+    assert acknowledgement.organisation == escalating.network
+    assert AlertRecipient.objects.get(organisation=escalating.network).acknowledged_on
+    assert AuditEntry.objects.filter(action="warning.alert.acknowledge").exists()
+
+
+def test_the_email_says_an_alert_waits_and_nothing_about_whom(
+    escalating: World, django_capture_on_commit_callbacks: object
+) -> None:
+    with django_capture_on_commit_callbacks(execute=True):  # type: ignore[operator]
+        evaluation.evaluate([escalating.defender.pk])
+    assert mail.outbox, "the focal points are e-mailed"
+    recipients_ = {address for message in mail.outbox for address in message.to}
+    assert escalating.network_focal.email in recipients_
+    assert escalating.outsider.email not in recipients_
+    for message in mail.outbox:
+        text = message.subject + message.body
+        for secret in ("Wanjiru", "Kamau", "KE", "Kenya", "threat", "high", "extreme", "lawyer"):
+            assert secret not in text
+
+
+def test_recording_an_act_queues_the_evaluation_of_its_victims(
+    world: World, django_capture_on_commit_callbacks: object
+) -> None:
+    record_act(world.defender, "threat_death", days_ago(30))
+    record_act(world.defender, "threat", days_ago(3))
+    event_ids = set(world.defender.acts_as_victim.values_list("event_id", flat=True))
+    with django_capture_on_commit_callbacks(execute=True) as callbacks:  # type: ignore[operator]
+        hooks.events_changed(event_ids)
+    assert callbacks  # the evaluation, then the e-mails it queued
+    reasons = {r for a in Alert.objects.filter(person=world.defender) for r in a.reasons}
+    assert "repeated_threats" in reasons
+
+
+def test_a_killing_of_a_peer_in_the_region_counts_when_one_person_is_evaluated(
+    world: World,
+) -> None:
+    from tests.factories import PersonFactory, hrd_term
+
+    peer = PersonFactory(organisation=world.nhri, country="KE", region="KE-30")
+    peer.defender_types.add(hrd_term("lawyer", "defender_types"))
+    record_act(peer, "killing", days_ago(100))
+    record_act(world.defender, "threat", days_ago(2))
+    evaluation.evaluate([world.defender.pk])
+    reasons = {r for a in Alert.objects.filter(person=world.defender) for r in a.reasons}
+    assert "peer_killed_in_region" in reasons
+    assert not Alert.objects.filter(person=peer).exists()  # the peer was only context
+
+
+def test_a_notice_is_marked_emailed_only_for_users_who_were_emailed(escalating: World) -> None:
+    from amparo.warning import tasks
+
+    evaluation.evaluate([escalating.defender.pk])
+    alert = latest(escalating)
+    User.objects.filter(pk=escalating.network_focal.pk).update(email="")
+    notices = Notification.objects.filter(alert=alert)
+    users = list(notices.values_list("user_id", flat=True))
+    assert escalating.network_focal.pk in users
+    tasks.email_alert.call(alert.pk, users)
+    assert notices.get(user=escalating.network_focal).emailed_at is None
