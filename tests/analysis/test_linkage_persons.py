@@ -279,9 +279,22 @@ def test_the_same_records_and_seed_give_the_same_pairs_and_weights(linkage):
         record for pair in (*SAME_PERSON.values(), *DIFFERENT_PEOPLE.values()) for record in pair
     ]
     again = link_persons(pa.Table.from_pylist(population() + cases))
-    assert again.pairs.equals(linkage.pairs)
+    assert _to_12_digits(again.pairs.to_pylist()) == _to_12_digits(linkage.pairs.to_pylist())
     assert again.clusters.equals(linkage.clusters)
-    assert again.model == linkage.model
+    assert _to_12_digits(again.model) == _to_12_digits(linkage.model)
+
+
+def _to_12_digits(value: object) -> object:
+    """The value with every float cut to 12 significant digits: DuckDB sums in parallel threads,
+    so the training's totals may differ in the last bit from one run to the next (CI saw an m
+    probability of 7.590862379693806e-29 once and ...807e-29 the next time)."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, dict):
+        return {key: _to_12_digits(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_to_12_digits(item) for item in value]
+    return value
 
 
 def test_only_pairs_across_sources_when_asked():

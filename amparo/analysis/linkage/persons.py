@@ -196,7 +196,8 @@ def link_persons(
     """Candidate duplicates among person records (see `records.PERSON_COLUMNS`); with
     `across_sources_only`, only pairs of records from different sources.
 
-    Deterministic: the same records and seed give the same pairs and weights.
+    Deterministic: the same records and seed give the same pairs, and weights equal to 12
+    significant digits (DuckDB adds up the training's totals in parallel, in no fixed order).
     """
     features = linkage_features(checked_persons(records))
     connection = in_memory_duckdb(memory_limit=memory_limit)
