@@ -171,6 +171,7 @@ class AuditAction(models.TextChoices):
     # stats
     # warning: alerts and risk assessments
     WARNING_ALERT_RAISE = "warning.alert.raise", _("Alert raised")
+    WARNING_ALERT_LEVEL_RISE = "warning.alert.level_rise", _("Alert's level rose the same day")
     WARNING_ALERT_ACKNOWLEDGE = "warning.alert.acknowledge", _("Alert acknowledged")
     WARNING_ALERT_ESCALATE = "warning.alert.escalate", _("Alert escalated to the next contact")
     WARNING_ALERT_CLOSE = "warning.alert.close", _("Alert closed")
@@ -179,6 +180,7 @@ class AuditAction(models.TextChoices):
     RESPONSE_PLAN_CREATE = "response.plan.create", _("Response plan opened")
     RESPONSE_ACTION_ADD = "response.action.add", _("Response action assigned")
     RESPONSE_ACTION_UPDATE = "response.action.update", _("Response action updated")
+    RESPONSE_PLAN_CLOSE = "response.plan.close", _("Response plan closed: every action finished")
     RESPONSE_COMMUNICATION_ADD = (
         "response.communication.add",
         _("Communication to a mechanism recorded"),

@@ -138,6 +138,7 @@ def _close_when_done(actor: User, plan: ResponsePlan) -> None:
     plan.status = ResponsePlan.Status.CLOSED
     plan.closed_at = timezone.now()
     plan.save(update_fields=["status", "closed_at"])
+    audit.record(actor, AuditAction.RESPONSE_PLAN_CLOSE, plan, organisation=plan.organisation)
     if plan.alert is not None:
         alert_services.resolve(plan.alert, actor)
 
@@ -162,6 +163,15 @@ def add_communication(actor: User, plan: ResponsePlan, given: CommunicationInput
         raise DomainError(_("Choose a mechanism."))
     if given.sent_on > timezone.localdate():
         raise DomainError(_("A communication cannot have been sent in the future."))
+    if given.follow_up_on is not None and given.follow_up_on < given.sent_on:
+        raise DomainError(_("The follow-up date cannot come before the date it was sent."))
+    if (
+        given.replied_on is not None
+        and not given.sent_on <= given.replied_on <= timezone.localdate()
+    ):
+        raise DomainError(
+            _("The State's reply must be dated between the day it was sent and today.")
+        )
     summary = _text(given.summary, 300, _("What was sent"))
     if not summary:
         raise DomainError(_("Say what was sent (no names)."))

@@ -66,7 +66,12 @@ def test_from_alert_to_closed_plan_through_the_pages(client: Client, escalating:
     assert f"/response/plans/{plan.pk}/" in board and "closed" in board
     assert set(
         AuditEntry.objects.filter(action__startswith="response.").values_list("action", flat=True)
-    ) == {"response.plan.create", "response.action.add", "response.action.update"}
+    ) == {
+        "response.plan.create",
+        "response.action.add",
+        "response.action.update",
+        "response.plan.close",
+    }
 
 
 def test_another_organisation_sees_no_plan_and_cannot_touch_its_actions(
@@ -140,6 +145,25 @@ def test_bad_input_is_refused_and_writes_nothing(escalating: World) -> None:
                 "iachr", escalating.nhri, TODAY + datetime.timedelta(days=1), "Appeal"
             ),
         )
+    sent = TODAY - datetime.timedelta(days=10)
+    for follow_up_on, replied_on in (
+        (sent - datetime.timedelta(days=1), None),
+        (None, sent - datetime.timedelta(days=1)),
+        (None, TODAY + datetime.timedelta(days=1)),
+    ):
+        with pytest.raises(DomainError):
+            services.add_communication(
+                escalating.focal_point,
+                plan,
+                services.CommunicationInput(
+                    "iachr",
+                    escalating.nhri,
+                    sent,
+                    "Appeal",
+                    follow_up_on=follow_up_on,
+                    replied_on=replied_on,
+                ),
+            )
     assert not Action.objects.exists() and not Communication.objects.exists()
     assert AuditEntry.objects.count() == before
 

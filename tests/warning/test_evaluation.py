@@ -4,10 +4,13 @@ deadline, acknowledged; the background evaluation queued by a change to case rec
 
 from __future__ import annotations
 
+import dataclasses
 import datetime
 
 import pytest
 from django.core import mail
+from django.core.exceptions import PermissionDenied
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from amparo.cases import hooks
@@ -178,3 +181,86 @@ def test_a_notice_is_marked_emailed_only_for_users_who_were_emailed(escalating: 
     assert escalating.network_focal.pk in users
     tasks.email_alert.call(alert.pk, users)
     assert notices.get(user=escalating.network_focal).emailed_at is None
+
+
+def test_an_alert_closed_meanwhile_is_not_reopened_by_an_acknowledgement(
+    escalating: World,
+) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    alert = latest(escalating)
+    on_the_page = Alert.objects.get(pk=alert.pk)  # read before someone else closed it
+    alerts.close(escalating.focal_point, alert)
+    with pytest.raises(PermissionDenied):
+        alerts.acknowledge(escalating.focal_point, on_the_page, "Too late.")
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.CLOSED
+    assert not Acknowledgement.objects.filter(alert=alert).exists()
+
+
+def test_a_second_click_does_not_acknowledge_twice(escalating: World) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    alert = latest(escalating)
+    on_the_page = Alert.objects.get(pk=alert.pk)
+    alerts.acknowledge(escalating.network_focal, alert, "We are calling her.")
+    with pytest.raises(PermissionDenied):
+        alerts.acknowledge(escalating.network_focal, on_the_page, "We are calling her.")
+    assert Acknowledgement.objects.filter(alert=alert).count() == 1
+
+
+def test_an_alert_acknowledged_while_the_escalation_ran_is_not_escalated(
+    escalating: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    Alert.objects.exclude(pk=latest(escalating).pk).delete()
+    alert = latest(escalating)
+    Alert.objects.filter(pk=alert.pk).update(deadline=timezone.now() - datetime.timedelta(hours=1))
+    step = Alert.objects.get(pk=alert.pk).step
+    overdue = alerts._overdue
+    calls = []
+
+    def acknowledged_after_the_list_was_read(now: datetime.datetime) -> QuerySet[Alert]:
+        calls.append(now)
+        if len(calls) > 1:
+            return overdue(now)
+        # The list as it was read, then someone acknowledges before the escalation gets there.
+        listed = Alert.objects.filter(pk__in=list(overdue(now).values_list("pk", flat=True)))
+        alerts.acknowledge(escalating.network_focal, alert, "Taken in hand.")
+        return listed
+
+    monkeypatch.setattr(alerts, "_overdue", acknowledged_after_the_list_was_read)
+    assert alerts.escalate_overdue() == []
+    alert.refresh_from_db()
+    assert alert.status == Alert.Status.ACKNOWLEDGED and alert.step == step
+
+
+def test_a_level_rising_the_same_day_tells_the_recipients_again_and_shortens_the_deadline(
+    escalating: World,
+) -> None:
+    first = alerts.Raise(
+        person_id=escalating.defender.pk,
+        submission_id=None,
+        organisation_id=escalating.nhri.pk,
+        kind=Alert.Kind.LEVEL_RISE,
+        level="high",
+        reasons=("risk_level:high",),
+        signal_ids=(),
+        country="KE",
+        region="",
+        raised_on=timezone.localdate(),
+    )
+    (alert,) = alerts.raise_alerts([first])
+    assert alert.deadline > timezone.now() + datetime.timedelta(hours=20)
+    Notification.objects.filter(alert=alert).update(read_at=timezone.now())
+
+    later = dataclasses.replace(first, level="extreme", reasons=("risk_level:extreme",))
+    assert alerts.raise_alerts([later]) == []  # still one alert per subject and day
+    alert.refresh_from_db()
+    assert alert.level == "extreme"
+    assert alert.deadline < timezone.now() + datetime.timedelta(hours=7)
+    assert Notification.objects.filter(alert=alert).exists()
+    assert not Notification.objects.filter(alert=alert, read_at__isnull=False).exists()
+    rise = AuditEntry.objects.get(action="warning.alert.level_rise")
+    assert rise.changes["level"] == ["high", "extreme"]
+
+    alerts.raise_alerts([dataclasses.replace(later, reasons=("risk_level:high",))])
+    assert AuditEntry.objects.filter(action="warning.alert.level_rise").count() == 1

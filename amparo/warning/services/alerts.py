@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -77,7 +77,7 @@ def raise_alerts(wanted: Sequence[Raise], *, now: datetime.datetime | None = Non
         for item in wanted:
             alert = existing.get(item.key)
             if alert is not None:
-                _merge(alert, item)
+                _merge(alert, item, plan, now)
                 continue
             route = plan.route_for(
                 country=item.country,
@@ -136,13 +136,46 @@ def _tell_subscribers(alert_ids: list[int]) -> None:
         tasks.email_alert.enqueue(alert_id, users)
 
 
-def _merge(alert: Alert, item: Raise) -> None:
+def _merge(alert: Alert, item: Raise, plan: Routing, now: datetime.datetime) -> None:
+    """Today's alert for the same subject takes the new reasons; a higher level is news: its
+    recipients are told again, and the shorter deadline of the new level applies."""
     reasons = sorted(set(alert.reasons) | set(item.reasons))
     signals = sorted(set(alert.signal_ids) | set(item.signal_ids))
     level = max(alert.level, item.level, key=LEVEL_ORDER.__getitem__)
-    if (reasons, signals, level) != (alert.reasons, alert.signal_ids, alert.level):
-        alert.reasons, alert.signal_ids, alert.level = reasons, signals, level
-        alert.save(update_fields=["reasons", "signal_ids", "level"])
+    if (reasons, signals, level) == (alert.reasons, alert.signal_ids, alert.level):
+        return
+    rose = level != alert.level
+    before = alert.level
+    alert.reasons, alert.signal_ids, alert.level = reasons, signals, level
+    fields = ["reasons", "signal_ids", "level"]
+    if rose and alert.status != Alert.Status.CLOSED:
+        deadline = now + datetime.timedelta(hours=plan.deadline_hours.get(level, 24))
+        if alert.status in access.OPEN_STATUSES and deadline < alert.deadline:
+            alert.deadline = deadline
+            fields.append("deadline")
+    alert.save(update_fields=fields)
+    if rose:
+        audit.record(
+            None,
+            AuditAction.WARNING_ALERT_LEVEL_RISE,
+            alert,
+            organisation=alert.organisation,
+            changes={"level": [before, level], "reasons": alert.reasons},
+        )
+        if alert.status != Alert.Status.CLOSED:
+            # A State institution hears of it again only while the consent it was told under
+            # lives.
+            told = alert.recipients.select_related("organisation")
+            Notification.objects.filter(alert=alert).update(read_at=None)
+            notify(
+                alert,
+                [
+                    r.organisation_id
+                    for r in told
+                    if r.organisation.kind != Organisation.Kind.STATE
+                    or consents_to_state(alert, r.organisation)
+                ],
+            )
 
 
 def _route_from(
@@ -255,15 +288,20 @@ def escalate_overdue(*, now: datetime.datetime | None = None) -> list[Alert]:
     now = now or timezone.now()
     plan = routing()
     escalated = []
-    overdue = Alert.objects.filter(
-        status__in=access.OPEN_STATUSES, deadline__lt=now, acknowledgements__isnull=True
-    ).select_related("organisation")
-    for alert in overdue:
+    for alert_id in list(_overdue(now).values_list("pk", flat=True)):
         with transaction.atomic():
-            escalated_to = _escalate(alert, plan, now)
-            if escalated_to is not None:
+            # Read again, locked: another run of the command, an acknowledgement or a closure
+            # may have come first, and an alert escalated twice would skip a contact.
+            alert = _overdue(now).select_for_update(of=("self",)).filter(pk=alert_id).first()
+            if alert is not None and _escalate(alert, plan, now) is not None:
                 escalated.append(alert)
     return escalated
+
+
+def _overdue(now: datetime.datetime) -> QuerySet[Alert]:
+    return Alert.objects.filter(
+        status__in=access.OPEN_STATUSES, deadline__lt=now, acknowledgements__isnull=True
+    ).select_related("organisation")
 
 
 def _escalate(alert: Alert, plan: Routing, now: datetime.datetime) -> int | None:
@@ -288,6 +326,9 @@ def _escalate(alert: Alert, plan: Routing, now: datetime.datetime) -> int | None
 @transaction.atomic
 def acknowledge(actor: User, alert: Alert, note: str = "") -> Acknowledgement:
     """`actor` takes the alert in hand for their organisation (the owner or a recipient)."""
+    # The alert as it is now, locked: a closure or another acknowledgement may have come
+    # between the page and the click, and must neither be undone nor doubled.
+    alert = _locked(alert)
     access.require(actor, access.ACKNOWLEDGE, alert)
     organisation_id = access.acknowledging_organisations(actor, alert)[0]
     if len(note) > 2000:
@@ -315,6 +356,7 @@ def acknowledge(actor: User, alert: Alert, note: str = "") -> Acknowledgement:
 
 @transaction.atomic
 def close(actor: User, alert: Alert) -> Alert:
+    alert = _locked(alert)
     access.require(actor, access.CLOSE, alert)
     alert.status = Alert.Status.CLOSED
     alert.closed_at = timezone.now()
@@ -322,6 +364,11 @@ def close(actor: User, alert: Alert) -> Alert:
     alert.save(update_fields=["status", "closed_at", "closed_by"])
     audit.record(actor, AuditAction.WARNING_ALERT_CLOSE, alert, organisation=alert.organisation)
     return alert
+
+
+def _locked(alert: Alert) -> Alert:
+    locked = Alert.objects.select_for_update(of=("self",)).select_related("organisation")
+    return locked.get(pk=alert.pk)
 
 
 def resolve(alert: Alert, actor: User | None) -> Alert:
