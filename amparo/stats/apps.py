@@ -12,4 +12,4 @@ class StatsConfig(AppConfig):
         from amparo.stats.services import facts
 
         # The facts follow every change to case records (cases knows nothing of statistics).
-        hooks.on_events_changed(facts.refresh_events)
+        hooks.on_events_changed_prepared(facts.prepare_events, facts.refresh_events)

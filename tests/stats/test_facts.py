@@ -243,3 +243,28 @@ def test_an_import_reaches_the_facts_and_a_dry_run_does_not(documentalist, nhri)
     imports.import_file(documentalist, nhri, csv_bytes(ROWS), "cases.csv")
     assert stored()
     assert_current()
+
+
+def test_an_import_reads_the_facts_of_its_new_events_before_the_transaction_that_publishes(
+    documentalist, nhri, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reading the facts of 100,000 rows takes seconds: inside the publishing transaction, it
+    held the database (and the intake channel) for as long."""
+    from django.db import connection
+
+    from amparo.cases.exchange import imports
+    from tests.cases.exchange import csv_bytes
+    from tests.cases.test_import import ROWS
+
+    depth_outside = len(connection.savepoint_ids)  # the test's own transaction
+    depths: list[int] = []
+    read = fact_service.facts_of
+
+    def facts_of(event_ids: Any, key: bytes) -> list[Fact]:
+        depths.append(len(connection.savepoint_ids))
+        return read(event_ids, key)
+
+    monkeypatch.setattr(fact_service, "facts_of", facts_of)
+    imports.import_file(documentalist, nhri, csv_bytes(ROWS), "cases.csv")
+    assert depths and set(depths) == {depth_outside}
+    assert_current()

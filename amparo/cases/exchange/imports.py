@@ -1187,14 +1187,26 @@ def _write(
                 if data is not None:
                     data.person = person
         # What derives from the events (statistics) follows once, for all of them, as they
-        # are published.
+        # are published; what can be read of it is read now, so that the transaction that
+        # publishes holds the database only to write. Not for events that change in it: those
+        # whose persons the import changes, and all when `after` adds to them.
+        changed_persons = set(new.person_changes)
+        prepared = hooks.prepare(
+            ()
+            if after is not None
+            else (
+                item.event.pk
+                for item in new.events
+                if not any(person.pk in changed_persons for person in item.persons)
+            )
+        )
         with transaction.atomic(), hooks.batched():
             created = {item.event.external_id: item.event for item in new.events}
             _change_recorded(writer, actions, after, created)
             if writer.errors:
                 transaction.set_rollback(True)
             else:
-                hooks.events_changed(event.pk for event in created.values())
+                hooks.events_changed((event.pk for event in created.values()), prepared)
                 counts = {
                     action: sum(1 for _s, a, _e in actions if a == action)
                     for action in ("create", "update", "unchanged")

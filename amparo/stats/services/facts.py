@@ -182,17 +182,38 @@ def _log(event_ids: Iterable[int | None]) -> None:
         FactChange.objects.filter(id__lte=newest - CHANGES_KEPT).delete()
 
 
+@dataclass(frozen=True)
+class PreparedFacts:
+    """The facts of some events, read ahead of the transaction that reports them changed."""
+
+    event_ids: frozenset[int]
+    rows: list[Fact]
+
+
+def prepare_events(event_ids: frozenset[int]) -> PreparedFacts:
+    """The facts of these events as the case records say now (`amparo.cases.hooks.prepare`)."""
+    key = victim_key()
+    rows: list[Fact] = []
+    for chunk in _chunks(sorted(event_ids)):
+        rows += facts_of(chunk, key)
+    return PreparedFacts(frozenset(event_ids), rows)
+
+
 @transaction.atomic
-def refresh_events(event_ids: Iterable[int]) -> None:
+def refresh_events(event_ids: Iterable[int], prepared: Sequence[PreparedFacts] = ()) -> None:
     """Replace the facts of these events by what the case records say now (an event that no
-    longer exists loses its facts)."""
+    longer exists loses its facts); those of `prepared` events are taken as they were read."""
     ids = sorted(set(event_ids))
     if not ids:
         return
     key = victim_key()
+    ready = frozenset[int]().union(*(p.event_ids for p in prepared))
     for chunk in _chunks(ids):
         Fact.objects.filter(event_id__in=chunk).delete()
-        insert(facts_of(chunk, key))
+        if to_read := [pk for pk in chunk if pk not in ready]:
+            insert(facts_of(to_read, key))
+    wanted = frozenset(ids)
+    insert([row for p in prepared for row in p.rows if row.event_id in wanted])
     _log(ids)
 
 
