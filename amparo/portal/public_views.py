@@ -275,7 +275,7 @@ def _recommendation_filters(request: HttpRequest) -> queries.RecommendationFilte
         mechanism=code("mechanism"),
         mechanism_kind=code("kind"),
         theme=code("theme"),
-        status=code("status"),
+        implementation=code("status"),
         response=code("response"),
         words=request.GET.get("q", "").strip()[:200],
     )

@@ -261,7 +261,7 @@ class RecommendationFilters:
     mechanism: str = ""
     mechanism_kind: str = ""
     theme: str = ""
-    status: str = ""
+    implementation: str = ""  # an implementation status
     response: str = ""
     words: str = ""
 
@@ -273,7 +273,7 @@ class RecommendationFilters:
                 self.mechanism,
                 self.mechanism_kind,
                 self.theme,
-                self.status,
+                self.implementation,
                 self.response,
                 self.words,
             )
@@ -293,8 +293,8 @@ def recommendation_items(
             found = found.filter(mechanism_kind=filters.mechanism_kind)
         if filters.theme:
             found = found.filter(themes__contains=f"|{filters.theme}|")
-        if filters.status:
-            found = found.filter(status=filters.status)
+        if filters.implementation:
+            found = found.filter(status=filters.implementation)
         if filters.response:
             found = found.filter(response=filters.response)
         for word in filters.words.casefold().split()[:8]:
