@@ -7,8 +7,11 @@ maps/ beside this module). The same SVG goes into pages and PDF reports.
 Right-to-left languages get a mirrored chart: categories and time run from right to left, the
 value axis stands on the right, the legend on the left and the title on the right; each label is
 wrapped in Unicode right-to-left isolation marks so that a label mixing Arabic with Latin letters
-or digits reads in the right order. Arabic letters are written into the SVG as text, which the
-browser or PDF renderer shapes (joins) with the font it has.
+or digits reads in the right order, and the SVG declares `direction="rtl"` with every
+`text-anchor` mirrored (start and end swapped, so that each text keeps its place while its base
+direction is right to left). Arabic letters are written into the SVG as text, which browsers
+shape (join) and reorder with the font they have; WeasyPrint does neither in SVG, so a chart for
+a PDF goes through `for_print`, which writes its Arabic text shaped and in visual order.
 
 Every chart has a title and a description (the caller's words, translated), written into the SVG
 as <title> and <desc> for screen readers. Suppressed cells are left out of a chart (a bar of "<5"
@@ -21,7 +24,7 @@ import hashlib
 import json
 import re
 from functools import cache
-from html import escape
+from html import escape, unescape
 from pathlib import Path
 from typing import Any, Final, Literal
 
@@ -29,7 +32,9 @@ import altair as alt
 import pycountry
 import vl_convert
 
+from amparo.analysis import arabic
 from amparo.analysis.crosstab import CrossTab
+from amparo.analysis.dimensions import RIGHT_TO_LEFT
 
 MAPS = Path(__file__).resolve().parent / "maps"
 WORLD_MAP = MAPS / "world-110m.json"
@@ -270,15 +275,46 @@ def _accessible(svg: str, spec: dict[str, Any], language: str) -> str:
         raise ValueError("vl-convert returned something that is not SVG.")
     # Several charts can share a page: their ids must differ, and the same chart keep its own.
     suffix = hashlib.sha256(svg.encode()).hexdigest()[:10]
+    right_to_left = language in RIGHT_TO_LEFT
     tag = opening.group(0)[:-1] + (
         f' role="img" lang="{language}" xml:lang="{language}"'
-        f' aria-labelledby="title-{suffix} desc-{suffix}">'
+        + (' direction="rtl"' if right_to_left else "")
+        + f' aria-labelledby="title-{suffix} desc-{suffix}">'
     )
     inserted = (
         f'<title id="title-{suffix}">{escape(title_text)}</title>'
         f'<desc id="desc-{suffix}">{escape(description)}</desc>'
     )
-    return tag + inserted + svg[opening.end() :]
+    body = svg[opening.end() :]
+    if right_to_left:
+        body = _mirror_anchors(body)
+    return tag + inserted + body
+
+
+_ANCHOR = re.compile(r'text-anchor="(start|end)"')
+_TEXT = re.compile(r"(<text\b[^>]*>)(.*?)(</text>)", re.S)
+_WORDS = re.compile(r"(^|>)([^<]+)")
+
+
+def _mirror_anchors(svg: str) -> str:
+    """Every `text-anchor` start <-> end: under `direction="rtl"` the same place on the page."""
+    return _ANCHOR.sub(
+        lambda m: f'text-anchor="{"end" if m.group(1) == "start" else "start"}"', svg
+    )
+
+
+def for_print(svg: str) -> str:
+    """The chart's SVG for a renderer that neither shapes nor reorders text (WeasyPrint): the
+    Arabic of every <text> shaped and in visual order (`amparo.analysis.arabic`). Titles and
+    descriptions for screen readers keep their logical text."""
+
+    def words(match: re.Match[str]) -> str:
+        return match.group(1) + escape(arabic.for_print(unescape(match.group(2))), quote=False)
+
+    def text(match: re.Match[str]) -> str:
+        return match.group(1) + _WORDS.sub(words, match.group(2)) + match.group(3)
+
+    return _TEXT.sub(text, svg)
 
 
 @cache

@@ -6,7 +6,9 @@ network's documentalist prepares and submits, its administrator approves (a seco
 Two publications of verified events of the network (the most recent ones, and those that targeted
 an organisation), whose victims appear under pseudonyms (events with a victim who consented to
 publication are left out, so that the demo publishes no name), and one table of counts by type
-of act and year. Running it again when publications exist does nothing.
+of act and year; and the implementation status of the recommendations made to Kenya, with the
+network's own assessments of the State's progress reports. Running it again when publications
+exist does nothing.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from amparo.core.models import Organisation, User
 from amparo.demo.base import DemoOptions, DemoStep, require_demo_mode
 from amparo.portal import access, services
 from amparo.portal.models import Publication
+from amparo.recommendations.models import Recommendation
 from amparo.stats.services.tables import TableParameters
 
 # The defenders' network documents most of the demo's events; its administrator reviews.
@@ -26,6 +29,8 @@ EDITOR = "network.documentalist"
 REVIEWER = "network.admin"
 ORGANISATION = "HRDN"
 PER_PUBLICATION = 8
+# The State whose recommendations the demo follows up (amparo.demo.recommendations).
+RECOMMENDATIONS_STATE = "KE"
 
 
 def _publishable(editor: User, organisation: Organisation) -> list[Event]:
@@ -99,6 +104,18 @@ def build_publications() -> list[Publication]:
             ),
         )
     )
+    if Recommendation.objects.filter(state=RECOMMENDATIONS_STATE).exists():
+        made.append(
+            services.create_recommendations_publication(
+                editor,
+                organisation,
+                title="Recommendations to Kenya and their implementation (demo)",
+                summary="What the mechanisms recommended to Kenya, the State's response, how "
+                "far it is implemented, and the network's assessment of the State's reports. "
+                "Synthetic demo data.",
+                state=RECOMMENDATIONS_STATE,
+            )
+        )
     for publication in made:
         services.submit(editor, publication)
         services.approve(reviewer, publication)

@@ -125,14 +125,20 @@ def get_visible_publication(user: User | Any, pk: int) -> Publication:
     return publication
 
 
+def unknown_event(reference: str) -> str:
+    """The one answer for a reference that names no event `user` may publish here: unknown,
+    another organisation's, or one they may not see. The same words for all three, so that the
+    form is no oracle of what exists elsewhere (it still names the row)."""
+    return _("%(reference)s: no such event among those you may publish.") % {"reference": reference}
+
+
 def event_refusal(user: User | Any, organisation: Organisation, event: Event) -> str | None:
-    """Why `event` cannot go into a publication of `organisation` made by `user`."""
-    if event.organisation_id != organisation.pk:
-        return _("%(reference)s belongs to another organisation: only its own may publish it.") % {
-            "reference": event.reference_code
-        }
-    if not cases_access.can(user, cases_access.VIEW, event):
-        return _("You may not see %(reference)s.") % {"reference": event.reference_code}
+    """Why `event` cannot go into a publication of `organisation` made by `user`; an event of
+    another organisation, or one `user` may not see, is refused as if it did not exist."""
+    if event.organisation_id != organisation.pk or not cases_access.can(
+        user, cases_access.VIEW, event
+    ):
+        return unknown_event(event.reference_code)
     if event.status not in PUBLISHABLE_EVENT_STATUSES:
         return _("%(reference)s is not verified yet: only verified events are published.") % {
             "reference": event.reference_code

@@ -10,6 +10,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from amparo.analysis.dimensions import catalogue
+from amparo.core.countries import country_name
 from amparo.core.models import Organisation
 from amparo.portal import whitelist
 from amparo.stats.services.tables import TableParameters, language_of
@@ -105,3 +106,31 @@ class StatisticsPublicationForm(PublicationForm):
             measure=data["measure"],
             verified_only=data["verified_only"],
         )
+
+
+class RecommendationsPublicationForm(PublicationForm):
+    state = forms.ChoiceField(label=_("State under review"))
+    mechanism = forms.ChoiceField(
+        label=_("Mechanism"),
+        required=False,
+        help_text=_(
+            "All its recommendations, with their implementation status and your own assessments."
+        ),
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        language: str,
+        states: list[str],
+        mechanisms: list[tuple[str, str]],
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        named: list[tuple[str, str]] = [(code, country_name(code, language)) for code in states]
+        named.sort(key=lambda c: c[1])
+        cast(forms.ChoiceField, self.fields["state"]).choices = named
+        cast(forms.ChoiceField, self.fields["mechanism"]).choices = [
+            ("", _("All mechanisms")),
+            *mechanisms,
+        ]

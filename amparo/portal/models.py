@@ -35,6 +35,7 @@ class Publication(models.Model):
     class Kind(models.TextChoices):
         EVENTS = "events", _("Documented events")
         STATISTICS = "statistics", _("Statistics table")
+        RECOMMENDATIONS = "recommendations", _("Recommendation implementation status")
 
     class State(models.TextChoices):
         DRAFT = "draft", _("Draft")
@@ -49,7 +50,7 @@ class Publication(models.Model):
     # The address of the public page: random, so that a draft's number says nothing.
     slug = models.SlugField(max_length=20, unique=True, editable=False)
     organisation = models.ForeignKey(Organisation, on_delete=models.PROTECT, related_name="+")
-    kind = models.CharField(_("kind"), max_length=12, choices=Kind.choices)
+    kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices)
     title = models.CharField(_("public title"), max_length=200)
     summary = models.TextField(
         _("public summary"),
@@ -140,6 +141,39 @@ class PublicItem(models.Model):
             models.UniqueConstraint(fields=["publication", "code"], name="portal_item_unique")
         ]
         indexes: ClassVar = [models.Index(fields=["country", "year"])]
+
+    def __str__(self) -> str:
+        return f"{self.publication.slug}/{self.code}"
+
+
+class PublicRecommendation(models.Model):
+    """One published recommendation of a live publication, for the public list's filters and
+    search; like `PublicItem`, it exists only while its publication is live."""
+
+    publication = models.ForeignKey(
+        Publication, on_delete=models.CASCADE, related_name="recommendation_items"
+    )
+    code = models.CharField(max_length=16)
+    position = models.PositiveIntegerField()
+    # The State under review (ISO 3166-1 alpha-2).
+    country = models.CharField(max_length=2)
+    mechanism = models.CharField(max_length=60, blank=True)
+    mechanism_kind = models.CharField(max_length=20, blank=True)
+    # "|code|code|", matched with `contains("|code|")`.
+    themes = models.TextField(blank=True)
+    status = models.CharField(max_length=30, blank=True)
+    response = models.CharField(max_length=30, blank=True)
+    search_text = models.TextField(blank=True)
+    published_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["country", "publication_id", "position"]
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["publication", "code"], name="portal_recommendation_unique"
+            )
+        ]
+        indexes: ClassVar = [models.Index(fields=["country", "status"])]
 
     def __str__(self) -> str:
         return f"{self.publication.slug}/{self.code}"

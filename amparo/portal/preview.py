@@ -11,8 +11,9 @@ from django.utils.translation import get_language
 from amparo.cases import access as cases_access
 from amparo.cases.models import Event
 from amparo.core.models import User
-from amparo.portal import snapshots
+from amparo.portal import implementation, snapshots
 from amparo.portal.models import Publication
+from amparo.recommendations import access as recommendations_access
 from amparo.stats.services import tables
 
 
@@ -46,6 +47,8 @@ def sources(
 ) -> dict[str, Any]:
     if publication.kind == Publication.Kind.STATISTICS:
         return {"table": _source_table(user, publication)}
+    if publication.kind == Publication.Kind.RECOMMENDATIONS:
+        return {"recommendations": _source_recommendations(user, publication)}
     events = snapshots.events_for_snapshot(list(publication.events.values_list("pk", flat=True)))
     shown = []
     for event in events:
@@ -113,3 +116,38 @@ def _source_table(user: User, publication: Publication) -> dict[str, Any] | None
         "header": wide.column_names,
         "rows": [list(row.values()) for row in wide.to_pylist()],
     }
+
+
+@dataclass(frozen=True)
+class SourceRecommendation:
+    code: str  # the item code it has on the portal, to pair the two sides
+    reference: str
+    status: str
+    reports: int
+    reviews: int
+
+
+def _source_recommendations(user: User, publication: Publication) -> list[SourceRecommendation]:
+    """The live recommendations the snapshot holds, as the reader may see them now, with how
+    many progress reports and reviews they have (the public side shows what the whitelist
+    keeps of them)."""
+    records = publication.content.get("recommendations", [])
+    wanted = {record.get("code") for record in records}
+    states = {record.get("state") for record in records}
+    live = recommendations_access.visible_recommendations(user).filter(state__in=states)
+    found = []
+    for recommendation in implementation.for_snapshot(live.values_list("pk", flat=True)):
+        code = implementation.item_code(recommendation)
+        if code not in wanted:
+            continue
+        reports = list(recommendation.progress_reports.all())
+        found.append(
+            SourceRecommendation(
+                code=code,
+                reference=recommendation.reference,
+                status=recommendation.get_status_display(),
+                reports=len(reports),
+                reviews=sum(len(r.reviews.all()) for r in reports),
+            )
+        )
+    return found

@@ -69,6 +69,39 @@ DATA_DICTIONARY: dict[str, Any] = {
     "victim_defender_types": gettext_lazy("Types of defender, separated by semicolons."),
 }
 
+# What each column of the recommendations' open data means.
+RECOMMENDATION_DICTIONARY: dict[str, Any] = {
+    "publication": DATA_DICTIONARY["publication"],
+    "item": gettext_lazy("The recommendation's code within the publication (its permalink)."),
+    "published_at": DATA_DICTIONARY["published_at"],
+    "state": gettext_lazy("The State under review: ISO 3166-1 alpha-2 country code."),
+    "mechanism": gettext_lazy("The mechanism that made the recommendation."),
+    "mechanism_kind": gettext_lazy(
+        "Universal Periodic Review, treaty body, special procedure or regional mechanism."
+    ),
+    "session": gettext_lazy("The cycle or session, as the mechanism names it."),
+    "cycle": gettext_lazy("The UPR cycle (a number), for UPR recommendations."),
+    "document_symbol": gettext_lazy("The United Nations or regional document it is in."),
+    "paragraph": gettext_lazy("Its paragraph in that document."),
+    "recommending_state": gettext_lazy("For the UPR: the State that recommended it (ISO code)."),
+    "date": gettext_lazy("When it was made, no more precisely than the month."),
+    "text": gettext_lazy("The recommendation, in this language where translated."),
+    "text_language": gettext_lazy("The language of the text (en, fr, es, ar)."),
+    "state_position": gettext_lazy("The State's response: supported, partially supported, noted."),
+    "state_response": gettext_lazy("What the State said in response, as published."),
+    "themes": gettext_lazy("Themes, separated by semicolons."),
+    "affected_groups": gettext_lazy("Persons affected, separated by semicolons."),
+    "sdgs": gettext_lazy("Sustainable Development Goals and targets, separated by semicolons."),
+    "implementation_status": gettext_lazy(
+        "Implementation status as of the publication (from the State's latest progress report)."
+    ),
+    "contested": gettext_lazy("True when a reviewer contested the State's latest report."),
+    "latest_report_status": gettext_lazy("The status the State's latest progress report gives."),
+    "assessment": gettext_lazy(
+        "The publishing organisation's assessment of the reports: endorsed or contested."
+    ),
+}
+
 View = Callable[..., HttpResponse]
 
 
@@ -161,6 +194,7 @@ def home(request: HttpRequest, language: str) -> HttpResponse:
             "latest": latest,
             "events_count": queries.items().count(),
             "statistics_count": queries.live().filter(kind=Publication.Kind.STATISTICS).count(),
+            "recommendations_count": queries.recommendation_items().count(),
         },
     )
 
@@ -220,11 +254,52 @@ def item_page(request: HttpRequest, language: str, slug: str, code: str) -> Http
     if found is None:
         raise Http404
     publication, record = found
+    template = (
+        "portal/public/recommendation.html"
+        if publication.kind == Publication.Kind.RECOMMENDATIONS
+        else "portal/public/item.html"
+    )
+    return _render(request, language, template, {"publication": publication, "record": record})
+
+
+def _recommendation_filters(request: HttpRequest) -> queries.RecommendationFilters:
+    """The list's filters from the address; a value that cannot be one is ignored."""
+    country = request.GET.get("country", "").strip().upper()
+
+    def code(name: str) -> str:
+        value = request.GET.get(name, "").strip()[:60]
+        return value if all(c.isalnum() or c in "._-" for c in value) else ""
+
+    return queries.RecommendationFilters(
+        country=country if len(country) == 2 and country.isalpha() else "",
+        mechanism=code("mechanism"),
+        mechanism_kind=code("kind"),
+        theme=code("theme"),
+        implementation=code("status"),
+        response=code("response"),
+        words=request.GET.get("q", "").strip()[:200],
+    )
+
+
+@portal_page
+def recommendations(request: HttpRequest, language: str) -> HttpResponse:
+    """Recommendations and their implementation status: by country, mechanism, theme, status."""
+    filters = _recommendation_filters(request)
+    paginator = Paginator(queries.recommendation_items(filters), PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    query = request.GET.copy()
+    query.pop("page", None)
     return _render(
         request,
         language,
-        "portal/public/item.html",
-        {"publication": publication, "record": record},
+        "portal/public/recommendations.html",
+        {
+            "filters": filters,
+            "facets": queries.recommendation_facets(language),
+            "page": page,
+            "rows": queries.with_recommendations(page.object_list),
+            "query": query.urlencode(),
+        },
     )
 
 
@@ -252,12 +327,16 @@ def methodology(request: HttpRequest, language: str) -> HttpResponse:
 @portal_page
 def open_data(request: HttpRequest, language: str) -> HttpResponse:
     dictionary = [(column, DATA_DICTIONARY[column]) for column in queries.COLUMNS]
+    recommendation_dictionary = [
+        (column, RECOMMENDATION_DICTIONARY[column]) for column in queries.RECOMMENDATION_COLUMNS
+    ]
     return _render(
         request,
         language,
         "portal/public/open_data.html",
         {
             "dictionary": dictionary,
+            "recommendation_dictionary": recommendation_dictionary,
             "statistics": queries.live()
             .filter(kind=Publication.Kind.STATISTICS)
             .order_by("-published_at"),
@@ -291,6 +370,34 @@ def reprisals_json(request: HttpRequest, language: str) -> HttpResponse:
         "generated": timezone.now().isoformat(timespec="seconds"),
         "data_dictionary": {column: str(text) for column, text in DATA_DICTIONARY.items()},
         "rows": list(queries.open_data_rows(language)),
+    }
+    return HttpResponse(
+        json.dumps(body, ensure_ascii=False, indent=1),
+        content_type="application/json; charset=utf-8",
+    )
+
+
+@portal_page
+def recommendations_csv(request: HttpRequest, language: str) -> HttpResponse:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=queries.RECOMMENDATION_COLUMNS)
+    writer.writeheader()
+    writer.writerows(queries.recommendation_rows(language))
+    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="recommendations-{language}.csv"'
+    return response
+
+
+@portal_page
+def recommendations_json(request: HttpRequest, language: str) -> HttpResponse:
+    body = {
+        "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
+        "language": language,
+        "generated": timezone.now().isoformat(timespec="seconds"),
+        "data_dictionary": {
+            column: str(text) for column, text in RECOMMENDATION_DICTIONARY.items()
+        },
+        "rows": list(queries.recommendation_rows(language)),
     }
     return HttpResponse(
         json.dumps(body, ensure_ascii=False, indent=1),

@@ -16,8 +16,8 @@ from django.db.models import Count, Max, Q, QuerySet
 
 from amparo.analysis.dimensions import LANGUAGES
 from amparo.core.countries import country_name, region_name
-from amparo.portal import snapshots
-from amparo.portal.models import Publication, PublicItem
+from amparo.portal import implementation, snapshots
+from amparo.portal.models import Publication, PublicItem, PublicRecommendation
 
 # Whom the acts of a published event targeted: the list's filter.
 TARGETS = ("individual", "organisation")
@@ -55,11 +55,19 @@ def live_publication(slug: str) -> Publication | None:
     return live().filter(slug=slug).first()
 
 
+# The list of records each kind of publication holds in its content.
+RECORDS: dict[str, str] = {
+    Publication.Kind.EVENTS: "events",
+    Publication.Kind.RECOMMENDATIONS: "recommendations",
+}
+
+
 def live_item(slug: str, code: str) -> tuple[Publication, dict[str, Any]] | None:
+    """One event or one recommendation of a live publication: its permalink."""
     publication = live_publication(slug)
-    if publication is None or publication.kind != Publication.Kind.EVENTS:
+    if publication is None or publication.kind not in RECORDS:
         return None
-    for record in publication.content.get("events", []):
+    for record in publication.content.get(RECORDS[publication.kind], []):
         if record.get("code") == code:
             return publication, record
     return None
@@ -242,3 +250,187 @@ def place(record: dict[str, Any], language: str) -> str:
     if record.get("country"):
         parts.append(country_name(record["country"], language))
     return ", ".join(parts)
+
+
+# --- Recommendations and their implementation status ----------------------------------------
+
+
+@dataclass(frozen=True)
+class RecommendationFilters:
+    country: str = ""
+    mechanism: str = ""
+    mechanism_kind: str = ""
+    theme: str = ""
+    implementation: str = ""  # an implementation status
+    response: str = ""
+    words: str = ""
+
+    @property
+    def any(self) -> bool:
+        return any(
+            (
+                self.country,
+                self.mechanism,
+                self.mechanism_kind,
+                self.theme,
+                self.implementation,
+                self.response,
+                self.words,
+            )
+        )
+
+
+def recommendation_items(
+    filters: RecommendationFilters | None = None,
+) -> QuerySet[PublicRecommendation]:
+    found = PublicRecommendation.objects.filter(publication__in=live())
+    if filters is not None:
+        if filters.country:
+            found = found.filter(country=filters.country.upper())
+        if filters.mechanism:
+            found = found.filter(mechanism=filters.mechanism)
+        if filters.mechanism_kind:
+            found = found.filter(mechanism_kind=filters.mechanism_kind)
+        if filters.theme:
+            found = found.filter(themes__contains=f"|{filters.theme}|")
+        if filters.implementation:
+            found = found.filter(status=filters.implementation)
+        if filters.response:
+            found = found.filter(response=filters.response)
+        for word in filters.words.casefold().split()[:8]:
+            found = found.filter(search_text__contains=word)
+    return found.select_related("publication", "publication__organisation").defer(
+        "publication__content"
+    )
+
+
+def with_recommendations(
+    found: Iterable[PublicRecommendation],
+) -> list[tuple[PublicRecommendation, dict[str, Any]]]:
+    """Each item with its record from its publication's snapshot (one query for them all)."""
+    rows = list(found)
+    contents = dict(
+        Publication.objects.filter(
+            pk__in={item.publication_id for item in rows}, state=Publication.State.PUBLISHED
+        ).values_list("pk", "content")
+    )
+    by_code = {
+        pk: {record.get("code"): record for record in content.get("recommendations", [])}
+        for pk, content in contents.items()
+    }
+    return [(item, dict(by_code.get(item.publication_id, {}).get(item.code, {}))) for item in rows]
+
+
+def _live_recommendation_records() -> Iterator[tuple[Publication, dict[str, Any]]]:
+    publications = (
+        live().filter(kind=Publication.Kind.RECOMMENDATIONS).order_by("published_at", "pk")
+    )
+    for publication in publications.iterator(chunk_size=20):
+        for record in publication.content.get("recommendations", []):
+            yield publication, record
+
+
+def recommendation_facets(language: str) -> dict[str, list[FacetValue]]:
+    """The values the recommendations list can be filtered by: those live items hold."""
+    found: dict[str, dict[str, str]] = {
+        "country": {},
+        "mechanism": {},
+        "mechanism_kind": {},
+        "theme": {},
+        "status": {},
+        "response": {},
+    }
+    for _publication, record in _live_recommendation_records():
+        if record.get("state"):
+            found["country"][record["state"]] = country_name(record["state"], language)
+        mechanism = record.get("mechanism")
+        if mechanism:
+            found["mechanism"][mechanism["code"]] = label(mechanism, language)
+            if mechanism.get("kind"):
+                found["mechanism_kind"][mechanism["kind"]["code"]] = label(
+                    mechanism["kind"], language
+                )
+        for theme in record.get("themes", []):
+            found["theme"][theme["code"]] = label(theme, language)
+        for name in ("status", "position"):
+            value = record.get(name)
+            if value:
+                found["response" if name == "position" else name][value["code"]] = label(
+                    value, language
+                )
+    return {
+        name: sorted(
+            (FacetValue(c, t) for c, t in values.items()), key=lambda v: v.label.casefold()
+        )
+        for name, values in found.items()
+    }
+
+
+# The columns of the recommendations' open data, in order (`public_views.DATA_DICTIONARY`).
+RECOMMENDATION_COLUMNS = (
+    "publication",
+    "item",
+    "published_at",
+    "state",
+    "mechanism",
+    "mechanism_kind",
+    "session",
+    "cycle",
+    "document_symbol",
+    "paragraph",
+    "recommending_state",
+    "date",
+    "text",
+    "text_language",
+    "state_position",
+    "state_response",
+    "themes",
+    "affected_groups",
+    "sdgs",
+    "implementation_status",
+    "contested",
+    "latest_report_status",
+    "assessment",
+)
+
+
+def recommendation_rows(language: str) -> Iterator[dict[str, str]]:
+    """One row per published recommendation, labels in `language`, from live snapshots only."""
+    language = language if language in LANGUAGES else "en"
+    for publication, record in _live_recommendation_records():
+        text, text_language, _fallback = implementation.text_in(record, language)
+        progress = record.get("progress", [])
+        latest = progress[0] if progress else {}
+        assessments = [a for report in progress for a in report.get("assessments", [])]
+        mechanism = record.get("mechanism") or {}
+        yield {
+            "publication": publication.slug,
+            "item": record.get("code", ""),
+            "published_at": publication.published_at.date().isoformat()
+            if publication.published_at
+            else "",
+            "state": record.get("state", ""),
+            "mechanism": label(mechanism, language),
+            "mechanism_kind": label(mechanism.get("kind"), language),
+            "session": str(record.get("session", "")),
+            "cycle": str(record.get("cycle") or ""),
+            "document_symbol": record.get("document_symbol", ""),
+            "paragraph": record.get("paragraph", ""),
+            "recommending_state": record.get("recommending_state", ""),
+            "date": record.get("date", ""),
+            "text": text,
+            "text_language": text_language if text else "",
+            "state_position": label(record.get("position"), language),
+            "state_response": record.get("state_response", ""),
+            "themes": "; ".join(label(t, language) for t in record.get("themes", [])),
+            "affected_groups": "; ".join(
+                label(t, language) for t in record.get("affected_groups", [])
+            ),
+            "sdgs": "; ".join(t["code"] for t in record.get("sdgs", []) if t),
+            "implementation_status": label(record.get("status"), language),
+            "contested": "" if "contested" not in record else str(bool(record["contested"])),
+            "latest_report_status": label(latest.get("status"), language),
+            "assessment": "; ".join(
+                label(a.get("verdict"), language) for a in assessments if a.get("verdict")
+            ),
+        }

@@ -26,8 +26,9 @@ from amparo.core.audit_actions import AuditAction
 from amparo.core.countries import country_name, region_name
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
-from amparo.portal import access, snapshots, whitelist
-from amparo.portal.models import Publication, PublicItem
+from amparo.portal import access, implementation, snapshots, whitelist
+from amparo.portal.models import Publication, PublicItem, PublicRecommendation
+from amparo.recommendations import access as recommendations_access
 from amparo.stats.services.tables import TableParameters
 
 MAX_EVENTS = 200
@@ -99,12 +100,12 @@ def create_events_publication(
         raise ValidationError(
             {"events": _("At most %(count)d events in one publication.") % {"count": MAX_EVENTS}}
         )
-    found = {e.reference_code: e for e in Event.objects.filter(reference_code__in=codes)}
-    problems = [
-        _("%(reference)s: no such event.") % {"reference": code}
-        for code in codes
-        if code not in found
-    ]
+    # Only this organisation's events are looked up: another's answers as an unknown code does.
+    found = {
+        e.reference_code: e
+        for e in Event.objects.filter(reference_code__in=codes, organisation=organisation)
+    }
+    problems = [access.unknown_event(code) for code in codes if code not in found]
     problems += [
         reason
         for code in codes
@@ -146,6 +147,49 @@ def create_statistics_publication(
         raise ValidationError({"rows": str(error)}) from error
     return _save_new(
         actor, organisation, Publication.Kind.STATISTICS, (title, summary, language, texts), built
+    )
+
+
+@transaction.atomic
+def create_recommendations_publication(
+    actor: User,
+    organisation: Organisation,
+    *,
+    title: str,
+    summary: str,
+    state: str,
+    mechanism: str = "",
+    language: str = "en",
+    translations: Translations | None = None,
+) -> Publication:
+    """A draft of the recommendations addressed to `state` (by one mechanism, if given) with
+    their implementation status, built from the whitelist now."""
+    _require_create(actor, organisation)
+    title, summary = _check_texts(title, summary)
+    texts = _check_translations(language, translations)
+    state = state.strip().upper()
+    if len(state) != 2 or not state.isalpha():
+        raise ValidationError({"state": _("Choose the State under review.")})
+    found = recommendations_access.visible_recommendations(actor).filter(state=state)
+    if mechanism:
+        found = found.filter(mechanism__code=mechanism)
+    chosen = list(found.order_by("pk")[: implementation.MAX_RECOMMENDATIONS + 1])
+    if not chosen:
+        raise ValidationError({"state": _("No recommendation matches: choose another State.")})
+    if len(chosen) > implementation.MAX_RECOMMENDATIONS:
+        raise ValidationError(
+            {
+                "mechanism": _("At most %(count)d recommendations in one publication.")
+                % {"count": implementation.MAX_RECOMMENDATIONS}
+            }
+        )
+    built = implementation.build(chosen, organisation.pk)
+    return _save_new(
+        actor,
+        organisation,
+        Publication.Kind.RECOMMENDATIONS,
+        (title, summary, language, texts),
+        built,
     )
 
 
@@ -225,6 +269,7 @@ def approve(actor: User, publication: Publication) -> Publication:
     publication.published_at = timezone.now()
     publication.save(update_fields=["state", "approved_by", "published_at", "changed_at"])
     PublicItem.objects.bulk_create(_items(publication))
+    PublicRecommendation.objects.bulk_create(_recommendation_items(publication))
     audit.record(
         actor,
         AuditAction.PORTAL_PUBLICATION_APPROVE,
@@ -283,6 +328,7 @@ def consent_withdrawn(person_ids: frozenset[int]) -> None:
 
 def _take_down(publication: Publication, actor: User | None, reason: str) -> None:
     PublicItem.objects.filter(publication=publication).delete()
+    PublicRecommendation.objects.filter(publication=publication).delete()
     publication.state = Publication.State.WITHDRAWN
     publication.withdrawn_by = actor
     publication.withdrawn_at = timezone.now()
@@ -365,6 +411,32 @@ def _items(publication: Publication) -> list[PublicItem]:
                     for a in acts
                 ),
                 search_text=" ".join(w for w in words if w).casefold(),
+                published_at=publication.published_at,
+            )
+        )
+    return items
+
+
+def _recommendation_items(publication: Publication) -> list[PublicRecommendation]:
+    if publication.kind != Publication.Kind.RECOMMENDATIONS:
+        return []
+    assert publication.published_at is not None
+    items = []
+    for position, record in enumerate(publication.content.get("recommendations", [])):
+        mechanism = record.get("mechanism") or {}
+        words = publication.every_text() + implementation.search_words(record)
+        items.append(
+            PublicRecommendation(
+                publication=publication,
+                code=record["code"],
+                position=position,
+                country=record.get("state", ""),
+                mechanism=mechanism.get("code", ""),
+                mechanism_kind=(mechanism.get("kind") or {}).get("code", ""),
+                themes=implementation.codes(record.get("themes", [])),
+                status=(record.get("status") or {}).get("code", ""),
+                response=(record.get("position") or {}).get("code", ""),
+                search_text=" ".join(words).casefold(),
                 published_at=publication.published_at,
             )
         )

@@ -22,8 +22,14 @@ from amparo.core.models import Organisation, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 from amparo.portal import access, preview, services
-from amparo.portal.forms import EventsPublicationForm, StatisticsPublicationForm
+from amparo.portal.forms import (
+    EventsPublicationForm,
+    RecommendationsPublicationForm,
+    StatisticsPublicationForm,
+)
 from amparo.portal.models import Publication
+from amparo.recommendations import access as recommendations_access
+from amparo.recommendations.models import Mechanism
 
 PUBLISH = access.PUBLISH_RULE  # who may do what with which publication: amparo.portal.access
 TRANSITIONS = {
@@ -72,7 +78,7 @@ def _organisations_creating(request: HttpRequest) -> tuple[User, QuerySet[Organi
 
 def _create(
     request: HttpRequest,
-    form: EventsPublicationForm | StatisticsPublicationForm,
+    form: EventsPublicationForm | StatisticsPublicationForm | RecommendationsPublicationForm,
     kind: str,
     create: Callable[[dict[str, Any]], Publication],
 ) -> HttpResponse:
@@ -125,6 +131,40 @@ def create_statistics(request: HttpRequest) -> HttpResponse:
             title=data["title"],
             summary=data["summary"],
             parameters=form.parameters(),
+            language=form.written_in(),
+            translations=form.translations(),
+        ),
+    )
+
+
+@requires(PUBLISH)
+def create_recommendations(request: HttpRequest) -> HttpResponse:
+    user, organisations = _organisations_creating(request)
+    language = (get_language() or "en")[:2]
+    visible = recommendations_access.visible_recommendations(user)
+    states = sorted(set(visible.values_list("state", flat=True).distinct()))
+    mechanisms = [
+        (m.code, m.label(language))
+        for m in Mechanism.objects.filter(pk__in=visible.values("mechanism_id"))
+    ]
+    form = RecommendationsPublicationForm(
+        request.POST or None,
+        organisations=organisations,
+        language=language,
+        states=states,
+        mechanisms=mechanisms,
+    )
+    return _create(
+        request,
+        form,
+        "recommendations",
+        lambda data: services.create_recommendations_publication(
+            user,
+            data["organisation"],
+            title=data["title"],
+            summary=data["summary"],
+            state=data["state"],
+            mechanism=data["mechanism"],
             language=form.written_in(),
             translations=form.translations(),
         ),

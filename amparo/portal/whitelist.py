@@ -23,6 +23,10 @@ DATE_FIELDS = {
     "event": frozenset({"start_date", "end_date"}),
     "act": frozenset({"date"}),
     "victim": frozenset(),
+    "recommendation": frozenset({"date"}),
+    "recommendation_action": frozenset(),
+    "progress_report": frozenset({"period"}),
+    "assessment": frozenset(),
 }
 KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "event": frozenset({"start_date", "end_date", "country", "region", "monitoring_status"}),
@@ -41,6 +45,33 @@ KNOWN_FIELDS: dict[str, frozenset[str]] = {
     "victim": frozenset(
         {"kind", "name", "sex", "age_group", "defender_types", "country", "region"}
     ),
+    # A recommendation and the State's response are public documents; the rest of its
+    # follow-up (the State's plan, its progress reports, the NHRI's or civil society's
+    # assessment) becomes public only through an approved publication, field by field.
+    "recommendation": frozenset(
+        {
+            "mechanism",
+            "session",
+            "cycle",
+            "document_symbol",
+            "paragraph",
+            "recommending_state",
+            "date",
+            "text",
+            "position",
+            "state_response",
+            "themes",
+            "affected_groups",
+            "sdgs",
+            "status",
+            "contested",
+        }
+    ),
+    "recommendation_action": frozenset(
+        {"measure", "responsible_agency", "status", "start_date", "end_date"}
+    ),
+    "progress_report": frozenset({"period", "status", "evidence"}),
+    "assessment": frozenset({"organisation", "party", "verdict", "assessed_status", "comment"}),
 }
 COARSENINGS = ("month", "year")
 MEASURES = frozenset({"acts", "victims", "events"})

@@ -16,7 +16,7 @@ from typing import ClassVar
 from django.db import models
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language, pgettext_lazy
+from django.utils.translation import get_language, gettext, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 from amparo.core.models import Organisation, Term, User, validate_country_code
@@ -267,7 +267,10 @@ class Recommendation(models.Model):
     @property
     def reference(self) -> str:
         if self.document_symbol and self.paragraph:
-            return f"{self.document_symbol}, para. {self.paragraph}"
+            return gettext("%(symbol)s, para. %(paragraph)s") % {
+                "symbol": self.document_symbol,
+                "paragraph": self.paragraph,
+            }
         return self.annotation_id or self.document_symbol or f"#{self.pk}"
 
 

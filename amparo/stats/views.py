@@ -17,7 +17,7 @@ from django.views.decorators.http import require_POST
 from amparo.analysis.crosstab import QueryError
 from amparo.cases import access as cases_access
 from amparo.cases.models import Act, Event
-from amparo.core.models import Organisation, User
+from amparo.core.models import User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 from amparo.stats import access
@@ -353,7 +353,10 @@ def duplicates(request: HttpRequest) -> HttpResponse:
 @require_POST
 def duplicates_search(request: HttpRequest) -> HttpResponse:
     user = signed_in_user(request)
-    organisation = get_object_or_404(Organisation, pk=request.POST.get("organisation") or 0)
+    # Among the organisations this user may search only: another's answers as a missing one.
+    organisation = get_object_or_404(
+        access.dedupe_organisations(user), pk=request.POST.get("organisation") or 0
+    )
     try:
         run = dedupe.find_duplicates(user, organisation)
     except DomainError as error:

@@ -21,6 +21,8 @@ from amparo.core import vocabulary
 from amparo.core.models import Clearance, Organisation, Role, Thesaurus
 from amparo.intake.forms import forget_vocabularies
 from amparo.portal import services
+from amparo.recommendations import services as recommendations_services
+from amparo.recommendations.models import Mechanism, Recommendation, Theme
 from amparo.stats.services.tables import TableParameters
 from tests.e2e.test_login import current_code, submit_login
 from tests.factories import (
@@ -98,6 +100,26 @@ def test_the_main_pages_have_no_serious_violation(new_page: NewPage, language: s
     )
     services.submit(editor, table)
     services.approve(reviewer, table)
+    recommendations_services.load_reference(None)
+    recommendations_services.create_recommendation(
+        editor,
+        recommendations_services.RecommendationInput(
+            mechanism=Mechanism.objects.get(code="upr"),
+            state="KE",
+            text="Ensure that human rights defenders can work free from threats.",
+            session="UPR session 8",
+            recommending_state="NO",
+            position=Recommendation.Position.SUPPORTED,
+            themes=[Theme.objects.get(code="human_rights_defenders")],
+            translations={"ar": "ضمان قدرة المدافعين عن حقوق الإنسان على العمل دون تهديد."},
+        ),
+    )
+    recommendations = services.create_recommendations_publication(
+        editor, commission, title="Recommendations to Kenya", summary="", state="KE"
+    )
+    services.submit(editor, recommendations)
+    services.approve(reviewer, recommendations)
+    recommendation_code = str(recommendations.content["recommendations"][0]["code"])
 
     public = [
         "/portal/",
@@ -107,6 +129,10 @@ def test_the_main_pages_have_no_serious_violation(new_page: NewPage, language: s
         f"/portal/p/{publication.slug}/{code}/",
         "/portal/statistics/",
         f"/portal/p/{table.slug}/",
+        "/portal/recommendations/",
+        "/portal/recommendations/?status=not_started",
+        f"/portal/p/{recommendations.slug}/",
+        f"/portal/p/{recommendations.slug}/{recommendation_code}/",
         "/portal/data/",
         "/portal/methodology/",
     ]

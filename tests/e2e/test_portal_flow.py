@@ -110,6 +110,8 @@ def test_a_consented_case_is_published_read_in_arabic_and_french_then_gone(
         public.screenshot(path=shots / f"home-{language}.png", full_page=True)
         public.goto(portal(language, "reprisals/"))
         public.screenshot(path=shots / f"reprisals-{language}.png", full_page=True)
+        public.goto(portal(language, "recommendations/"))
+        public.screenshot(path=shots / f"recommendations-{language}.png", full_page=True)
         public.goto(portal(language, f"p/{publication.slug}/"))
         public.screenshot(path=shots / f"publication-{language}.png", full_page=True)
     print(f"\nScreenshots of the portal in {', '.join(LANGUAGES)}: {shots}")

@@ -179,10 +179,35 @@ def test_unknown_unverified_or_foreign_events_are_refused_by_row(world: World) -
             reference_codes=["NOPE-1", draft_event.reference_code, foreign.reference_code],
         )
     messages = refused.value.message_dict["events"]
-    assert any("NOPE-1" in m for m in messages)
     assert any(draft_event.reference_code in m and "verified" in m for m in messages)
-    assert any(foreign.reference_code in m and "another organisation" in m for m in messages)
+    # Unknown and another organisation's: the same words, each naming its row, so that the
+    # answer says nothing of what exists elsewhere.
+    unknown = next(m for m in messages if "NOPE-1" in m)
+    elsewhere = next(m for m in messages if foreign.reference_code in m)
+    assert unknown.replace("NOPE-1", "<code>") == elsewhere.replace(
+        foreign.reference_code, "<code>"
+    )
+    assert "organisation" not in elsewhere
     assert not Publication.objects.exists()
+
+
+def test_an_event_the_editor_may_not_see_is_refused_as_unknown(world: World) -> None:
+    editor = member(Role.DOCUMENTALIST, Clearance.RESTRICTED, world.organisation)
+    hidden = EventFactory(
+        organisation=world.organisation,
+        status=Event.Status.VERIFIED,
+        confidentiality=Clearance.STRICTLY_CONFIDENTIAL,
+    )
+    with pytest.raises(ValidationError) as refused:
+        services.create_events_publication(
+            editor,
+            world.organisation,
+            title="T",
+            summary="",
+            reference_codes=["NOPE-2", hidden.reference_code],
+        )
+    unknown, unseen = refused.value.message_dict["events"]
+    assert unknown.replace("NOPE-2", "<code>") == unseen.replace(hidden.reference_code, "<code>")
 
 
 def test_a_title_is_required(world: World) -> None:

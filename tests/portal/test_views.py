@@ -85,7 +85,7 @@ def test_a_bad_reference_is_named_and_nothing_is_written(client: Client, world: 
         },
     )
     assert response.status_code == 200
-    assert "NOPE-42: no such event." in response.content.decode()
+    assert "NOPE-42: no such event among those you may publish." in response.content.decode()
     assert not Publication.objects.exists()
 
 

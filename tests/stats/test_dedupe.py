@@ -154,3 +154,18 @@ def test_the_command_runs_on_behalf_of_a_user(documentalist, world) -> None:
     assert "new pairs to review" in out.getvalue()
     with pytest.raises(CommandError):
         call_command("dedupe", "--user", "nobody")
+
+
+def test_searching_another_organisation_answers_as_a_missing_one(
+    client: Client, documentalist, world
+) -> None:
+    from tests.factories import OrganisationFactory
+
+    other = OrganisationFactory()
+    sign_in(client, documentalist)
+    url = reverse("stats:duplicates_search")
+    foreign = client.post(url, {"organisation": other.pk})
+    missing = client.post(url, {"organisation": other.pk + 1000})
+    assert foreign.status_code == missing.status_code == 404
+    assert foreign.content == missing.content
+    assert not DedupeRun.objects.exists()

@@ -10,7 +10,8 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from amparo.portal import queries
+from amparo.core.countries import country_name
+from amparo.portal import implementation, queries
 from amparo.portal.models import Publication, PublicText
 
 register = template.Library()
@@ -53,6 +54,20 @@ def victim(value: dict[str, Any] | None) -> str:
 @register.filter
 def place(record: dict[str, Any] | None) -> str:
     return queries.place(record or {}, _language())
+
+
+@register.filter
+def country(code: str | None) -> str:
+    """A country's name in the reader's language."""
+    return country_name(code, _language()) if code else ""
+
+
+@register.filter
+def recommendation_text(record: dict[str, Any] | None) -> dict[str, Any]:
+    """A published recommendation's text in the reader's language, or its original (with its
+    language, marked by the templates) where there is no translation."""
+    text, language, fallback = implementation.text_in(record or {}, _language())
+    return {"text": text, "language": language, "fallback": fallback}
 
 
 @register.filter

@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import unicodedata
 from collections.abc import Iterable, Iterator, Sequence
 from typing import IO, Any
 
@@ -291,17 +292,71 @@ def write_pdf(state: str, recommendations: Sequence[Recommendation], out: IO[byt
         from weasyprint import HTML
     except OSError as error:  # the Python package is there, the Pango library is not
         raise DomainError(_("PDF export is not available on this server.")) from error
-    html = render_to_string(
+    html = report_html(state, recommendations)
+    out.write(HTML(string=html, url_fetcher=_no_fetching).write_pdf())
+    return len(recommendations)
+
+
+LEFT_TO_RIGHT_ISOLATE, POP_DIRECTIONAL_ISOLATE = "\u2066", "\u2069"
+
+
+def _direction(text: str) -> str:
+    """rtl when the first strong letter of `text` is right to left (dir="auto"'s rule)."""
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "auto"
+
+
+def _isolated_reference(recommendation: Recommendation) -> str:
+    """The reference with its document symbol and paragraph isolated left to right: in an
+    Arabic line, A/HRC/44/9 would otherwise be reordered into 44/9/A/HRC."""
+    if not (recommendation.document_symbol and recommendation.paragraph):
+        return recommendation.reference
+
+    def isolated(code: str) -> str:
+        return f"{LEFT_TO_RIGHT_ISOLATE}{code}{POP_DIRECTIONAL_ISOLATE}"
+
+    return _("%(symbol)s, para. %(paragraph)s") % {
+        "symbol": isolated(recommendation.document_symbol),
+        "paragraph": isolated(recommendation.paragraph),
+    }
+
+
+def report_html(state: str, recommendations: Sequence[Recommendation]) -> str:
+    """The report's page, in the active language (right to left in Arabic): the mechanism and
+    the recommending State by their names in that language, where the CSV keeps codes."""
+    mechanisms = {r.pk: r.mechanism.label() for r in recommendations}
+    rows = []
+    for recommendation, row in zip(recommendations, report_rows(recommendations), strict=True):
+        code = row["recommending_state"]
+        rows.append(
+            {
+                **row,
+                "reference": _isolated_reference(recommendation),
+                "text_language": queries.shown_text(recommendation).language,
+                # WeasyPrint has no dir="auto": each free text's direction is its first
+                # letter's, as a browser would find it.
+                "directions": {
+                    key: _direction(str(row[key]))
+                    for key in ("text", "evidence", "nhri", "civil_society", "actions")
+                },
+                "mechanism": mechanisms[recommendation.pk],
+                "recommending_state": country_name(code) if code else "",
+            }
+        )
+    return render_to_string(
         "recommendations/midterm_report_pdf.html",
         {
             "state": state,
             "state_name": country_name(state),
-            "rows": list(report_rows(recommendations)),
+            "rows": rows,
             "generated": timezone.now(),
         },
     )
-    out.write(HTML(string=html, url_fetcher=_no_fetching).write_pdf())
-    return len(recommendations)
 
 
 def _no_fetching(url: str, *args: Any, **kwargs: Any) -> dict[str, Any]:

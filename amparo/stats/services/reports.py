@@ -24,6 +24,7 @@ from django.utils import timezone, translation
 from django.utils.safestring import SafeString, mark_safe
 from django.utils.translation import gettext as _
 
+from amparo.analysis import charts
 from amparo.analysis.crosstab import Filter, Period, Query
 from amparo.analysis.dimensions import RIGHT_TO_LEFT
 from amparo.core import audit
@@ -87,7 +88,8 @@ def _section(
     return Section(
         title,
         exports.crosstab_sheet(table, title),
-        mark_safe(svg) if svg else None,  # noqa: S308 (SVG we rendered, text escaped)
+        # WeasyPrint neither shapes nor reorders SVG text: the chart's Arabic goes in printed.
+        mark_safe(charts.for_print(svg)) if svg else None,  # noqa: S308 (our SVG, escaped)
     )
 
 
