@@ -36,3 +36,17 @@ def test_a_handler_without_the_key_sees_locked_labels_and_can_still_write_a_note
     note = Note.objects.get()
     assert note.data_key_id != submission.data_key_id
     assert note.body == "Called."
+
+
+def test_a_case_is_never_opened_from_a_report_the_keys_here_do_not_open(
+    receiving: Organisation,
+) -> None:
+    from amparo.core import custody, keychain
+    from amparo.core.models import Clearance, Role
+    from amparo.intake.services import case_opening
+
+    submission, _receipt = intake_report()
+    opener = handler(receiving, role=Role.DOCUMENTALIST, clearance=Clearance.CONFIDENTIAL)
+    with keychain.using(keychain.Keychain()), pytest.raises(custody.KeysLocked):
+        case_opening.open_case(opener, submission, receiving)
+    assert submission.event_id is None
