@@ -408,7 +408,7 @@ ADMINS: list[tuple[str, str]] = []
 # about one second on purpose (Argon2id; measured on the development machine: see the note in
 # docs/security.md); the test settings make it cheap.
 AMPARO_KEY_DERIVATION = {
-    "time_cost": int(os.environ.get("AMPARO_KEY_DERIVATION_TIME_COST", "3")),
+    "time_cost": int(os.environ.get("AMPARO_KEY_DERIVATION_TIME_COST", "2")),
     "memory_kib": int(os.environ.get("AMPARO_KEY_DERIVATION_MEMORY_KIB", str(256 * 1024))),
     "parallelism": int(os.environ.get("AMPARO_KEY_DERIVATION_PARALLELISM", "1")),
 }
