@@ -467,14 +467,6 @@ def share_data_key(data_key: DataKey, raw: bytes, organisation: Organisation) ->
     return copy
 
 
-def withdraw_data_key(data_key: DataKey, organisation: Organisation) -> int:
-    """Delete the copies of `data_key` sealed to `organisation`'s keys; how many."""
-    deleted, _by_type = DataKeyCopy.objects.filter(
-        data_key=data_key, organisation_key__organisation=organisation
-    ).delete()
-    return deleted
-
-
 def _secret_private(secret: bytes, salt: bytes, info: bytes) -> bytes:
     return sealing.derive_from_secret(secret, salt, info)
 

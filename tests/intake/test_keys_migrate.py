@@ -92,3 +92,22 @@ def test_migrate_moves_ring_reports_to_data_keys_resumably_then_retires_the_old_
     assert keys.migrate().moved == {"intake": 0}
     entries = AuditEntry.objects.filter(action="keys.migrate").order_by("pk")
     assert [entry.changes["moved"] for entry in entries] == [{"intake": 2}, {"intake": 0}]
+
+
+def test_the_keys_migrate_command_reports_what_it_moved(
+    receiving: Organisation, settings: Any, tmp_path: Path
+) -> None:
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    key_file = tmp_path / "keyring.json"
+    crypto.write_keyring(crypto.generate_keyring(), key_file, replace=False)
+    settings.AMPARO_KEY_FILE = key_file
+    submission, _receipt = intake_report()
+    back_under_the_ring(submission)
+    out = StringIO()
+    call_command("keys", "migrate", "--batch-size", "10", stdout=out)
+    assert "intake: 1 records now sealed with data keys." in out.getvalue()
+    submission.refresh_from_db()
+    assert submission.data_key_id is not None
