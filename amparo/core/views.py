@@ -108,7 +108,11 @@ def login_view(request: HttpRequest) -> HttpResponse:
                 response = render(
                     request,
                     "core/recovery_key.html",
-                    {"recovery_key": signed_in.recovery_key, "next": _safe_next(request)},
+                    {
+                        "recovery_key": signed_in.recovery_key,
+                        "next": _safe_next(request),
+                        "escrow": settings.AMPARO_KEY_ESCROW,
+                    },
                 )
             else:
                 response = redirect(_safe_next(request))

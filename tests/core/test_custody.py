@@ -257,6 +257,7 @@ def test_the_first_login_of_an_account_without_a_personal_key_shows_its_recovery
     page = response.content.decode()  # type: ignore[attr-defined]
     assert response.status_code == 200  # type: ignore[attr-defined]
     assert "Your recovery key" in page
+    assert "Key escrow is off" in page  # the setup page says which
     found = re.search(r"<strong>([0-9A-Z]{5}(?:-[0-9A-Z]{1,5}){5})</strong>", page)
     assert found
     recovery_key = found.group(1)
@@ -366,3 +367,19 @@ def test_the_recovery_page_sets_a_new_password_with_the_recovery_key() -> None:
     assert response.status_code == 302
     user.refresh_from_db()
     assert user.check_password("another fine passphrase")
+
+
+def test_an_expired_session_drops_the_keys() -> None:
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    org = organisation()
+    user = UserFactory()
+    services.add_member(None, user=user, organisation=org, role=Role.FOCAL_POINT, clearance=1)
+    client = Client()
+    log_in(client, user)
+    Session.objects.update(expire_date=timezone.now() - timedelta(seconds=1))
+    response = client.get(reverse("core:account"))
+    assert response.status_code == 302
+    assert response.cookies[keychain.COOKIE_NAME].value == ""
