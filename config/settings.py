@@ -151,6 +151,7 @@ MIDDLEWARE = [
     "amparo.core.middleware.NoStoreMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "amparo.core.middleware.SessionGenerationMiddleware",
+    "amparo.core.keychain.UnlockedKeysMiddleware",
     "amparo.core.middleware.RequireTwoFactorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -402,3 +403,16 @@ LOGGING: dict[str, Any] = {
     },
 }
 ADMINS: list[tuple[str, str]] = []
+
+# Keys that only people hold (issue 16, docs/security.md). Deriving a key from a password costs
+# about one second on purpose (Argon2id; measured on the development machine: see the note in
+# docs/security.md); the test settings make it cheap.
+AMPARO_KEY_DERIVATION = {
+    "time_cost": int(os.environ.get("AMPARO_KEY_DERIVATION_TIME_COST", "2")),
+    "memory_kib": int(os.environ.get("AMPARO_KEY_DERIVATION_MEMORY_KIB", str(256 * 1024))),
+    "parallelism": int(os.environ.get("AMPARO_KEY_DERIVATION_PARALLELISM", "1")),
+}
+# Escrow to administrators: each organisation's administrators receive its keys for every level,
+# whatever their clearance, so that the organisation's data survives every other member losing
+# both password and recovery key. Off by default; the account page says which.
+AMPARO_KEY_ESCROW = env_flag("AMPARO_KEY_ESCROW")

@@ -32,3 +32,6 @@ if DATABASES["default"]["ENGINE"] == "amparo.core.sqlite" and not DATABASES["def
     "TEST", {}
 ).get("NAME"):
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test.sqlite3")}  # noqa: F405
+
+# Cheap key derivation: the production cost (about a second) is measured by the bench `unlock`.
+AMPARO_KEY_DERIVATION = {"time_cost": 1, "memory_kib": 8, "parallelism": 1}

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-pytest_plugins = ["tests.plugins.environment", "tests.plugins.audit_log"]
+pytest_plugins = ["tests.plugins.environment", "tests.plugins.audit_log", "tests.keys"]
 
 # Loggers a test of what is logged listens to: Django's and Amparo's do not propagate.
 LOGGERS = ("django", "django.request", "django.server", "django.security", "amparo", "")

@@ -38,6 +38,16 @@ class UserFactory(factory.django.DjangoModelFactory):
         if create:
             obj.save()
 
+    @factory.post_generation
+    def personal_key(obj: User, create: bool, extracted: object, **kwargs: object) -> None:
+        """The personal key an account gets at its first sign-in (issue 16), made now with the
+        factory's password, so signing in goes straight on; `personal_key=False` leaves the
+        account without one, as before its first sign-in."""
+        if create and extracted is not False and obj.check_password(PASSWORD):
+            from amparo.core import custody
+
+            custody.write_personal_key(obj, PASSWORD)
+
 
 class MembershipFactory(factory.django.DjangoModelFactory):
     class Meta:

@@ -25,6 +25,11 @@ class ApiToken(models.Model):
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     # The day only: enough to spot an unused token, without recording when someone works.
     last_used_on = models.DateField(_("last used"), null=True, blank=True)
+    # The organisation keys the person had unlocked when they made the token, wrapped under a
+    # key derived from the token's secret (amparo.core.custody.keep_for_token): the API opens
+    # them with the token, and a copy of the database without the token opens nothing.
+    sealed_keys = models.BinaryField(null=True, editable=False)
+    keys_salt = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["-created_at"]

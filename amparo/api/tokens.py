@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from amparo.api import access
 from amparo.api.models import ApiToken
-from amparo.core import audit
+from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
 from amparo.core.models import User
 from amparo.core.services import DomainError
@@ -56,6 +56,12 @@ def issue_token(
         digest=_digest(secret),
         expires_at=timezone.now() + timedelta(days=days),
     )
+    if actor is not None and actor.pk == user.pk:
+        # The person's own unlocked keys travel with the token (an operator's token carries none).
+        carried = custody.keep_for_token(secret, token.pk)
+        if carried is not None:
+            token.keys_salt, token.sealed_keys = carried
+            token.save(update_fields=["keys_salt", "sealed_keys"])
     audit.record(
         actor,
         AuditAction.API_TOKEN_ISSUE,
@@ -78,7 +84,8 @@ def revoke_token(actor: User | None, token: ApiToken) -> ApiToken:
 
 
 def user_for_token(secret: str) -> User | None:
-    """The staff member a presented token belongs to, or None if it is unknown or dead."""
+    """The staff member a presented token belongs to, or None if it is unknown or dead. The
+    organisation keys the token carries are opened into this request's keychain."""
     if not secret.startswith(TOKEN_PREFIX):
         return None
     token = (
@@ -91,4 +98,5 @@ def user_for_token(secret: str) -> User | None:
     today = timezone.now().date()
     if token.last_used_on != today:
         ApiToken.objects.filter(pk=token.pk).update(last_used_on=today)
+    custody.open_for_token(secret, token.pk, token.user, token.keys_salt, token.sealed_keys)
     return token.user

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from django.conf import settings
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
 
@@ -214,3 +215,33 @@ register_trail_access(Organisation._meta.label_lower, _can_view_organisation)
 register_trail_access(User._meta.label_lower, _can_view_user)
 register_trail_access(Thesaurus._meta.label_lower, _can_view_vocabulary)
 register_trail_access(Term._meta.label_lower, _can_view_vocabulary)
+
+
+# --- who holds organisation keys (issue 16) -------------------------------------------------------
+# An organisation's private key for a level is sealed to the members who may read the content it
+# protects. Each app that seals content registers, in `AppConfig.ready`, the memberships its own
+# access rules let read it (a Q on Membership: the same Q its access queries use), so there is
+# one rule set; clearance then decides the levels.
+
+KeyReaders = Callable[[], Q]
+_key_readers: list[KeyReaders] = []
+
+
+def register_key_readers(readers: KeyReaders) -> None:
+    if readers not in _key_readers:
+        _key_readers.append(readers)
+
+
+def key_reading_memberships(organisation: Organisation, level: int) -> QuerySet[Membership]:
+    """The active memberships of `organisation` entitled to its private key for `level`: a
+    role some app lets read sealed content, with clearance for `level`; with escrow
+    (settings.AMPARO_KEY_ESCROW), the organisation's administrators whatever their clearance."""
+    readers = Q(pk__in=[])
+    for registered in _key_readers:
+        readers |= registered()
+    entitled = readers & Q(clearance__gte=level)
+    if settings.AMPARO_KEY_ESCROW:
+        entitled |= Q(role=Role.ADMINISTRATOR)
+    return Membership.objects.filter(
+        entitled, organisation=organisation, is_active=True, user__is_active=True
+    )

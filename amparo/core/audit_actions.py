@@ -31,6 +31,13 @@ class AuditAction(models.TextChoices):
     KEYS_ADD = "keys.add", _("Key added")
     KEYS_PROMOTE = "keys.promote", _("Key made primary")
     KEYS_RETIRE = "keys.retire", _("Key retired")
+    KEYS_ORGANISATION_CREATE = "keys.organisation_create", _("Organisation keys made")
+    KEYS_PERSONAL_CREATE = "keys.personal_create", _("Personal key made")
+    KEYS_PASSWORD_CHANGE = "keys.password_change", _("Password changed, personal key re-sealed")
+    KEYS_RECOVER = "keys.recover", _("Password reset with the recovery key")
+    KEYS_GRANT = "keys.grant", _("Organisation key granted")
+    KEYS_GRANT_REVOKE = "keys.grant_revoke", _("Organisation key withdrawn")
+    KEYS_MIGRATE = "keys.migrate", _("Records moved to organisation keys")
     AUDIT_ANCHOR = "audit.anchor", _("Audit log anchored")
     AUDIT_EXPORT = "audit.export", _("Audit log exported")
     # api

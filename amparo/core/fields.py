@@ -44,7 +44,7 @@ from django.db.models.expressions import Expression
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from amparo.core import crypto
+from amparo.core import crypto, sealing
 
 if TYPE_CHECKING:
     from django.db.models.lookups import Lookup, Transform
@@ -72,16 +72,49 @@ _ST = TypeVar("_ST", contravariant=True)
 _GT = TypeVar("_GT", covariant=True)
 
 
+class LockedValue(str):
+    """A sealed value that the keys unlocked here do not open.
+
+    It reads as a label saying so (in the active language), so pages show "locked" instead of an
+    error or an empty string; it keeps the stored ciphertext, and saving it writes that back
+    unchanged, so a row saved by someone who could not read it loses nothing."""
+
+    ciphertext: str
+
+    def __new__(cls, ciphertext: str) -> LockedValue:
+        value = super().__new__(cls, str(LOCKED_LABEL))
+        value.ciphertext = ciphertext
+        return value
+
+    def __repr__(self) -> str:
+        return "LockedValue(…)"
+
+
+LOCKED_LABEL = gettext_lazy("[Locked: your keys do not open this. Sign in again to unlock them.]")
+
+
+class _Ciphertext(str):
+    """What `pre_save` made of a sealed value: stored as it is."""
+
+
 class EncryptedField(_Field[_ST, _GT]):
     """What both encrypted fields share: a text column of ciphertext and no searching."""
 
-    def __init__(self, *args: Any, purpose: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        purpose: str | None = None,
+        sealed_by: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         if kwargs.get("unique") or kwargs.get("primary_key"):
             raise ImproperlyConfigured(
                 "An encrypted field cannot be unique or a primary key: every encryption of a "
                 "value differs. Put unique=True on a BlindIndexField instead."
             )
         self._purpose = purpose
+        # The name of the model's ForeignKey to core.DataKey whose key seals this field.
+        self.sealed_by = sealed_by
         super().__init__(*args, **kwargs)
 
     @property
@@ -96,6 +129,8 @@ class EncryptedField(_Field[_ST, _GT]):
         name, path, args, kwargs = super().deconstruct()
         if self._purpose is not None:
             kwargs["purpose"] = self._purpose
+        if self.sealed_by is not None:
+            kwargs["sealed_by"] = self.sealed_by
         return name, path, args, kwargs
 
     def encode(self, value: Any) -> str:
@@ -106,9 +141,38 @@ class EncryptedField(_Field[_ST, _GT]):
         """The Python value for a decrypted plaintext."""
         raise NotImplementedError
 
+    def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        value = getattr(model_instance, self.attname)
+        if self.sealed_by is None or value is None or isinstance(value, LockedValue):
+            return value
+        from amparo.core import custody
+
+        data_key_id = getattr(model_instance, f"{self.sealed_by}_id")
+        if data_key_id is None:
+            # A row not yet moved to a data key (`amparo keys migrate` moves it): the ring.
+            return _Ciphertext(crypto.encrypt_text(self.encode(value), self.purpose))
+        raw = custody.require_data_key(data_key_id)
+        return _Ciphertext(
+            sealing.encrypt_field(raw, data_key_id, self.encode(value), self.purpose)
+        )
+
     def get_prep_value(self, value: Any) -> str | None:
         if value is None:
             return None
+        if isinstance(value, LockedValue):
+            # Saved back as it was read: a value nobody here could open is never overwritten.
+            return value.ciphertext
+        if isinstance(value, _Ciphertext):
+            return str(value)
+        if self.sealed_by is not None:
+            raise FieldError(
+                _(
+                    "%(field)s is sealed with its row's data key, which only save() and "
+                    "amparo.core.bulk_insert apply: QuerySet.update() and bulk_update() cannot "
+                    "write it."
+                )
+                % {"field": self.purpose}
+            )
         return crypto.encrypt_text(self.encode(value), self.purpose)
 
     def from_db_value(
@@ -116,6 +180,13 @@ class EncryptedField(_Field[_ST, _GT]):
     ) -> Any:
         if value is None:
             return None
+        if sealing.is_field_ciphertext(value):
+            from amparo.core import custody
+
+            raw = custody.open_data_key(sealing.data_key_id_of(value))
+            if raw is None:
+                return LockedValue(value)
+            return self.decode(sealing.decrypt_field(raw, value, self.purpose))
         return self.decode(crypto.decrypt_text(value, self.purpose))
 
     def get_lookup(self, lookup_name: str) -> type[Lookup[Any]] | None:

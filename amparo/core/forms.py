@@ -54,3 +54,42 @@ class AddMemberForm(forms.Form):
                 params={"username": username},
             )
         return user
+
+
+class PasswordChangeForm(forms.Form):
+    """A new password; `custody.change_password` checks the current one and re-seals the key."""
+
+    current_password = forms.CharField(
+        label=_("Current password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+    )
+    new_password = forms.CharField(
+        label=_("New password"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+    new_password_again = forms.CharField(
+        label=_("New password, again"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
+    )
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("new_password") != cleaned.get("new_password_again"):
+            raise forms.ValidationError(_("The two new passwords differ."))
+        return cleaned
+
+
+class RecoveryForm(PasswordChangeForm):
+    """A new password set with the recovery key shown when the personal key was made."""
+
+    current_password = None  # type: ignore[assignment]
+    username = forms.CharField(label=_("Username"), max_length=150)
+    recovery_key = forms.CharField(
+        label=_("Recovery key"),
+        max_length=64,
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    field_order = ["username", "recovery_key", "new_password", "new_password_again"]

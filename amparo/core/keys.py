@@ -43,7 +43,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from amparo.core import audit, crypto
+from amparo.core import audit, crypto, sealing
 from amparo.core.audit_actions import AuditAction
 from amparo.core.crypto import Purpose
 from amparo.core.fields import (
@@ -129,6 +129,9 @@ class Column:
         queryset: QuerySet[Any] = manager.annotate(
             **{_RAW: Cast(F(self.field_name), output_field=TextField())}
         ).filter(**{f"{_RAW}__isnull": False})
+        if isinstance(self.model._meta.get_field(self.field_name), EncryptedField):
+            # Values sealed with a data key (amparo.core.sealing) use no key of the ring.
+            queryset = queryset.exclude(**{f"{_RAW}__startswith": f"{sealing.FIELD_VERSION}:"})
         return queryset
 
 
@@ -608,3 +611,66 @@ def _write(ring: crypto.KeyRing, path: Path) -> None:
             _("Cannot write %(path)s: %(error)s. Nothing was changed.")
             % {"path": path, "error": error.strerror}
         ) from None
+
+
+# --- migrate: from the ring to data keys sealed to organisation keys (issue 16) -------------------
+
+
+@dataclass(frozen=True)
+class MigrationStep:
+    """What one registered migrator moved in one batch (one transaction)."""
+
+    name: str
+    records: int
+
+
+# A migrator moves at most `batch_size` records (with their rows) from the ring to data keys in
+# one transaction and returns how many it moved; 0 when none are left. It needs no person's key:
+# it reads the old values with the ring and seals new data keys to organisations' public keys.
+Migrator = Callable[[int], int]
+_migrators: dict[str, Migrator] = {}
+
+
+def register_migration(name: str, migrator: Migrator) -> None:
+    """Each app whose records are sealed registers its migrator in `AppConfig.ready`."""
+    _migrators[name] = migrator
+
+
+@dataclass
+class Migration:
+    moved: dict[str, int] = field(default_factory=dict)
+    retired: list[str] = field(default_factory=list)
+
+
+def migrate(
+    batch_size: int = DEFAULT_BATCH_SIZE,
+    progress: Callable[[MigrationStep], None] | None = None,
+) -> Migration:
+    """Move every registered app's records from ring ciphertexts to sealed data keys, batch by
+    batch (a run that stops keeps what it committed; running it again finishes), then retire
+    the ring's data keys that nothing uses any more. Audited: counts, never values."""
+    _check_batch_size(batch_size)
+    result = Migration()
+    try:
+        for name, migrator in sorted(_migrators.items()):
+            result.moved[name] = 0
+            while moved := migrator(batch_size):
+                result.moved[name] += moved
+                if progress is not None:
+                    progress(MigrationStep(name, moved))
+        ring = crypto.reload_keyring()
+        for key_id in ring.of(Purpose.DATA):
+            if key_id == ring.primary_id:
+                continue
+            if not any(counts.get(key_id) for counts in usage(ring, Purpose.DATA).values()):
+                retire(key_id)
+                result.retired.append(key_id)
+    finally:
+        audit.record(
+            None,
+            AuditAction.KEYS_MIGRATE,
+            changes={"moved": result.moved, "retired": result.retired},
+            object_type=KEY_OBJECT_TYPE,
+            object_id="migrate",
+        )
+    return result

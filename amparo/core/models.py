@@ -230,3 +230,126 @@ def label_column(language: str | None = None) -> str:
 def localised_label(obj: Thesaurus | Term, language: str | None = None) -> str:
     """The label in the active language, falling back to English where a translation is missing."""
     return str(getattr(obj, label_column(language)) or obj.label_en)
+
+
+# --- keys that only people hold (issue 16: a seized server reveals nothing) -------------------
+# amparo/core/custody.py creates and uses these; amparo/core/sealing.py has the primitives and
+# docs/security.md the design. No column here holds a private key or a data key in the clear.
+
+
+class OrganisationKey(models.Model):
+    """An organisation's X25519 key pair for one confidentiality level.
+
+    The public key is in the clear: anyone may encrypt to it (an anonymous reporter, an import).
+    The private key exists only sealed to members (`KeyGrant`), except while no member can hold
+    it yet: then it is kept wrapped under the server's key ring (`server_custody`), and the
+    first grant deletes that copy."""
+
+    organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="keys")
+    level = models.PositiveSmallIntegerField(choices=Clearance.choices)
+    public_key = models.BinaryField()
+    server_custody = models.BinaryField(null=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "level"], name="one_key_per_organisation_level"
+            )
+        ]
+        verbose_name = _("organisation key")
+        verbose_name_plural = _("organisation keys")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.get_level_display()}"
+
+
+class PersonalKey(models.Model):
+    """A person's X25519 key pair; the private key wrapped under Argon2id(password) and, apart,
+    under the recovery key shown once when it was made."""
+
+    user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="personal_key")
+    public_key = models.BinaryField()
+    password_salt = models.BinaryField()
+    # The Argon2id parameters the password wrapper was made with ({"t", "m", "p"}).
+    password_parameters = models.JSONField()
+    wrapped_by_password = models.BinaryField()
+    recovery_salt = models.BinaryField()
+    wrapped_by_recovery = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("personal key")
+        verbose_name_plural = _("personal keys")
+
+    def __str__(self) -> str:
+        return f"{self.user}"
+
+
+class KeyGrant(models.Model):
+    """An organisation's private key for one level, sealed to one member's personal key."""
+
+    organisation_key = models.ForeignKey(
+        OrganisationKey, on_delete=models.CASCADE, related_name="grants"
+    )
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="key_grants")
+    sealed = models.BinaryField()
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(fields=["organisation_key", "user"], name="one_grant_per_key")
+        ]
+        verbose_name = _("key grant")
+        verbose_name_plural = _("key grants")
+
+    def __str__(self) -> str:
+        return f"{self.organisation_key} → {self.user}"
+
+
+class DataKey(models.Model):
+    """A random 256-bit key for one record (a report and everything in it), never stored in the
+    clear: its copies (`DataKeyCopy`) are sealed to organisation keys or wrapped under a secret
+    that only someone outside the server holds (a reporter's receipt)."""
+
+    id = models.UUIDField(primary_key=True, editable=False)
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="data_keys"
+    )
+    level = models.PositiveSmallIntegerField(choices=Clearance.choices)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
+
+    def __str__(self) -> str:
+        return f"{self.pk}"
+
+
+class DataKeyCopy(models.Model):
+    """One way to open a data key: sealed to an organisation key (the owner's, or a partner's
+    it was shared with), or wrapped under a key derived from a secret with `salt`."""
+
+    data_key = models.ForeignKey(DataKey, on_delete=models.CASCADE, related_name="copies")
+    organisation_key = models.ForeignKey(
+        OrganisationKey, on_delete=models.CASCADE, null=True, related_name="data_key_copies"
+    )
+    salt = models.BinaryField(null=True)
+    sealed = models.BinaryField()
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["data_key", "organisation_key"], name="one_copy_per_organisation_key"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(organisation_key__isnull=False) | models.Q(salt__isnull=False),
+                name="data_key_copy_opens_somehow",
+            ),
+        ]
+        verbose_name = _("data key copy")
+        verbose_name_plural = _("data key copies")
+
+    def __str__(self) -> str:
+        return f"{self.data_key_id} copy"

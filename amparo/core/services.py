@@ -29,8 +29,9 @@ from django_otp.oath import TOTP
 from django_otp.plugins.otp_static.models import StaticDevice, StaticToken
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amparo.core import access, audit, device_cookie
+from amparo.core import access, audit, custody, device_cookie, keychain
 from amparo.core.audit_actions import AuditAction
+from amparo.core.errors import DomainError as DomainError
 from amparo.core.models import (
     Clearance,
     Membership,
@@ -42,10 +43,6 @@ from amparo.core.models import (
 BACKUP_CODE_COUNT = 10
 TOTP_DEVICE_NAME = "authenticator"
 BACKUP_DEVICE_NAME = "backup"
-
-
-class DomainError(Exception):
-    """A rule of the domain refused the change; the message is for the person who asked."""
 
 
 # --- organisations and members ------------------------------------------------------------
@@ -62,6 +59,7 @@ def create_organisation(
     )
     organisation.full_clean()
     organisation.save()
+    custody.ensure_organisation_keys(organisation)
     audit.record(
         actor,
         AuditAction.ORGANISATION_CREATE,
@@ -131,6 +129,7 @@ def add_member(
         membership.is_active = True
         membership.clearance = clearance
         membership.save(update_fields=["is_active", "clearance"])
+        custody.revoke_unentitled_grants(organisation)
     audit.record(
         actor,
         AuditAction.MEMBERSHIP_ADD,
@@ -138,6 +137,9 @@ def add_member(
         organisation=organisation,
         changes={"user": user.username, "role": role, "clearance": Clearance(clearance).label},
     )
+    # The new member receives the organisation's keys they are entitled to, from the keys the
+    # administrator holds in this request (or, for a new organisation, the server's custody).
+    custody.fulfil_pending_grants(organisation=organisation)
     return membership
 
 
@@ -179,6 +181,7 @@ def deactivate_member(actor: User, membership: Membership) -> Membership:
         raise DomainError(_("You cannot remove your own administrator role."))
     membership.is_active = False
     membership.save(update_fields=["is_active"])
+    custody.revoke_unentitled_grants(membership.organisation)
     audit.record(
         actor,
         AuditAction.MEMBERSHIP_DEACTIVATE,
@@ -208,10 +211,20 @@ class SignInRefused(DomainError):
         self.reason = reason
 
 
-def sign_in(request: HttpRequest, username: str, password: str, code: str) -> User:
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    # The secret for the keys cookie (`keychain.set_cookie`): the session keeps the person's
+    # unlocked keys encrypted under it, and only the browser holds it.
+    keys_secret: str
+    # Shown once: the account's personal key was made at this sign-in.
+    recovery_key: str | None
+
+
+def sign_in(request: HttpRequest, username: str, password: str, code: str) -> SignedIn:
     """Check a password and, for an account with two-factor authentication, its code; then
-    open a session in `request`. The one way in: the login page calls it, and a later step of
-    signing in (unlocking the person's keys) belongs here.
+    open a session in `request` and unlock the person's keys into it. The one way in: the
+    login page calls it.
 
     Failures count per browser (`device_cookie`): five within the cool-off time pause signing
     in from that browser, or, for browsers that never signed in to the account, from all of
@@ -231,7 +244,14 @@ def sign_in(request: HttpRequest, username: str, password: str, code: str) -> Us
         otp_login(request, device)
     _forget_failures(attempt, username)
     record_login(user, two_factor=device is not None)
-    return user
+    unlocked = custody.unlock(user, password)
+    secret = keychain.keep_in_session(
+        request.session,
+        unlocked.keychain,
+        user_id=user.pk,
+        generation=user.session_generation,
+    )
+    return SignedIn(user=user, keys_secret=secret, recovery_key=unlocked.recovery_key)
 
 
 def verify_second_factor(request: HttpRequest, user: User, code: str) -> None:

@@ -8,8 +8,8 @@ from typing import Any
 import segno
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
-from django.core.exceptions import PermissionDenied
+from django.contrib.auth import logout, update_session_auth_hash
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,13 +17,20 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
+from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_POST
 from django.views.i18n import set_language
 from django_otp import login as otp_login
 
-from amparo.core import access, device_cookie, services
+from amparo.core import access, custody, device_cookie, keychain, services
 from amparo.core import home as home_panels
-from amparo.core.forms import AddMemberForm, LoginForm, TokenForm
+from amparo.core.forms import (
+    AddMemberForm,
+    LoginForm,
+    PasswordChangeForm,
+    RecoveryForm,
+    TokenForm,
+)
 from amparo.core.models import Membership, User
 from amparo.core.permissions import public, requires, signed_in, signed_in_user
 
@@ -86,7 +93,7 @@ def login_view(request: HttpRequest) -> HttpResponse:
     form = LoginForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         try:
-            user = services.sign_in(
+            signed_in = services.sign_in(
                 request,
                 form.cleaned_data["username"],
                 form.cleaned_data["password"],
@@ -95,7 +102,21 @@ def login_view(request: HttpRequest) -> HttpResponse:
         except services.SignInRefused as refusal:
             form.add_error(None, str(refusal))
         else:
-            response = redirect(_safe_next(request))
+            user = signed_in.user
+            if signed_in.recovery_key:
+                # Rendered, not redirected to: the recovery key is shown once and kept nowhere.
+                response = render(
+                    request,
+                    "core/recovery_key.html",
+                    {
+                        "recovery_key": signed_in.recovery_key,
+                        "next": _safe_next(request),
+                        "escrow": settings.AMPARO_KEY_ESCROW,
+                    },
+                )
+            else:
+                response = redirect(_safe_next(request))
+            keychain.set_cookie(response, signed_in.keys_secret)
             device_cookie.remember(response, request, user.username)
             return _in_their_language(response, user)
     return render(request, "core/login.html", {"form": form, "next": request.GET.get("next", "")})
@@ -202,8 +223,56 @@ def account(request: HttpRequest) -> HttpResponse:
             "has_authenticator": services.has_confirmed_device(user),
             "remaining_codes": services.remaining_backup_codes(user),
             "two_factor": access.two_factor_verified(user),
+            "keys_unlocked": bool(keychain.current().organisation_keys),
+            "escrow": settings.AMPARO_KEY_ESCROW,
         },
     )
+
+
+@signed_in
+def password_change(request: HttpRequest) -> HttpResponse:
+    """A new password: the personal key is re-sealed under it (the session stays open)."""
+    user = signed_in_user(request)
+    form = PasswordChangeForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            custody.change_password(
+                user, form.cleaned_data["current_password"], form.cleaned_data["new_password"]
+            )
+        except ValidationError as error:
+            form.add_error("new_password", error)
+        except custody.CustodyError as error:
+            form.add_error("current_password", str(error))
+        else:
+            update_session_auth_hash(request, user)
+            messages.success(request, _("Your password is changed; your key is sealed under it."))
+            return redirect("core:account")
+    return render(request, "core/password_form.html", {"form": form, "recovering": False})
+
+
+@public
+@never_cache
+@sensitive_post_parameters()
+def recover(request: HttpRequest) -> HttpResponse:
+    """A new password set with the recovery key: the personal key opens with it and is sealed
+    under the new password. A wrong key or an unknown username get the same answer."""
+    form = RecoveryForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(username=form.cleaned_data["username"], is_active=True).first()
+        try:
+            if user is None:
+                raise custody.CustodyError(_("This recovery key does not open your key."))
+            custody.recover(
+                user, form.cleaned_data["recovery_key"], form.cleaned_data["new_password"]
+            )
+        except ValidationError as error:
+            form.add_error("new_password", error)
+        except custody.CustodyError as error:
+            form.add_error("recovery_key", str(error))
+        else:
+            messages.success(request, _("Your password is changed. Sign in with it."))
+            return redirect("core:login")
+    return render(request, "core/password_form.html", {"form": form, "recovering": True})
 
 
 @requires("organisation.manage_members")
@@ -243,5 +312,10 @@ def organisation_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "core/organisation_detail.html",
-        {"organisation": organisation, "members": members, "form": form},
+        {
+            "organisation": organisation,
+            "members": members,
+            "form": form,
+            "pending_grants": custody.pending_grants(organisation),
+        },
     )

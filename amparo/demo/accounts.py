@@ -13,7 +13,7 @@ from django.db import transaction
 from django_otp.oath import TOTP
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from amparo.core import services
+from amparo.core import custody, services
 from amparo.core.models import Clearance, Organisation, Role, User
 from amparo.demo.base import DemoError, DemoOptions, DemoStep, require_demo_mode
 
@@ -106,6 +106,9 @@ def build_accounts() -> list[DemoAccount]:
                 last_name=account.last_name,
                 is_superuser=account.superuser,
             )
+            # The account's personal key, as its first sign-in would make it (its recovery key
+            # is not kept: the demo password is printed). Nothing is unlocked with it here.
+            custody.set_up_personal_key(user, DEMO_PASSWORD)
             services.add_member(
                 None,
                 user=user,

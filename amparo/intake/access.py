@@ -26,6 +26,9 @@ RULE = "intake.handle"
 MIN_CLEARANCE = Clearance.RESTRICTED
 HANDLER_ROLES = frozenset({Role.ADMINISTRATOR, Role.DOCUMENTALIST, Role.FOCAL_POINT})
 SECRETARIAT_ROLES = frozenset({Role.NETWORK_SECRETARIAT})
+# The level whose organisation key seals a report's identifying content (amparo.core.custody):
+# every handler is cleared for it, so every handler holds that key.
+SEALED_LEVEL = MIN_CLEARANCE
 # Events opened from a report are confidential: it names a person who asked for protection.
 CASE_CONFIDENTIALITY = Clearance.CONFIDENTIAL
 
@@ -44,7 +47,9 @@ HANDLING_ACTIONS = frozenset(
 ACTIONS = HANDLING_ACTIONS | {OPEN_CASE}
 
 
-def _handling() -> Q:
+def handling() -> Q:
+    """The memberships (a Q on Membership) that handle intake, so read the reports: also the
+    members to whom the organisation keys that seal reports are granted (core.access)."""
     return (
         Q(role__in=HANDLER_ROLES)
         | Q(role__in=SECRETARIAT_ROLES, organisation__kind=Organisation.Kind.SECRETARIAT)
@@ -53,13 +58,13 @@ def _handling() -> Q:
 
 def handler_memberships(user: User) -> QuerySet[Membership]:
     """The memberships through which `user` handles intake."""
-    return core_access.active_memberships(user).filter(_handling())
+    return core_access.active_memberships(user).filter(handling())
 
 
 def handlers_of(organisations: QuerySet[Organisation] | QuerySet[Recipient]) -> QuerySet[User]:
     """The active users who handle intake for any of `organisations`."""
     memberships = Membership.objects.filter(
-        _handling(), is_active=True, organisation__is_active=True, organisation__in=organisations
+        handling(), is_active=True, organisation__is_active=True, organisation__in=organisations
     )
     return User.objects.filter(is_active=True, memberships__in=memberships).distinct()
 
@@ -85,7 +90,7 @@ def case_openers(submission: Submission) -> list[User] | None:
     if submission.event_id is not None:
         return None
     memberships = Membership.objects.filter(
-        _handling(),
+        handling(),
         role__in=cases_access.roles_allowing(cases_access.CREATE),
         clearance__gte=CASE_CONFIDENTIALITY,
         is_active=True,

@@ -18,7 +18,7 @@ from django.utils.translation import pgettext_lazy
 
 from amparo.cases.models import DatePrecision
 from amparo.core.fields import EncryptedJSONField, EncryptedTextField
-from amparo.core.models import Organisation, User
+from amparo.core.models import DataKey, Organisation, User
 
 
 class Status(models.TextChoices):
@@ -101,8 +101,14 @@ class Submission(models.Model):
     danger = models.CharField(_("immediate danger"), max_length=10, choices=Danger.choices)
     target = models.CharField(_("who was targeted"), max_length=20, choices=Target.choices)
 
-    # The reporter's answers, encrypted.
-    what_happened = EncryptedTextField(_("what happened"))
+    # The key that seals this row's identifying content (amparo.core.custody); None for a row
+    # still under the server's key ring, until `amparo keys migrate` moves it.
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    # The reporter's answers: identifying ones sealed with the data key; those used for lists,
+    # statistics and early warning (date, country, region, types) under the server's key ring.
+    what_happened = EncryptedTextField(_("what happened"), sealed_by="data_key")
     incident_date = EncryptedTextField(
         _("when"), blank=True, default="", help_text=_("ISO date, as precise as the reporter knew.")
     )
@@ -114,13 +120,21 @@ class Submission(models.Model):
     )
     country = EncryptedTextField(_("country"), blank=True, default="")
     region = EncryptedTextField(_("region or place"), blank=True, default="")
-    victim_name = EncryptedTextField(_("name of whoever was targeted"), blank=True, default="")
+    victim_name = EncryptedTextField(
+        _("name of whoever was targeted"), blank=True, default="", sealed_by="data_key"
+    )
     defender_types = EncryptedJSONField(_("types of defender"), default=list)
     acts = EncryptedJSONField(_("what kind of act"), default=list)
-    perpetrator = EncryptedTextField(_("who did it"), blank=True, default="")
-    danger_details = EncryptedTextField(_("about the danger"), blank=True, default="")
-    contact_method = EncryptedTextField(_("how we may contact them"), blank=True, default="")
-    contact_details = EncryptedTextField(_("contact details"), blank=True, default="")
+    perpetrator = EncryptedTextField(_("who did it"), blank=True, default="", sealed_by="data_key")
+    danger_details = EncryptedTextField(
+        _("about the danger"), blank=True, default="", sealed_by="data_key"
+    )
+    contact_method = EncryptedTextField(
+        _("how we may contact them"), blank=True, default="", sealed_by="data_key"
+    )
+    contact_details = EncryptedTextField(
+        _("contact details"), blank=True, default="", sealed_by="data_key"
+    )
 
     # Consent to share the reporter's identity, as given on the form.
     consent_partner = models.BooleanField(_("with a partner organisation"), default=False)
@@ -215,7 +229,12 @@ class Message(models.Model):
     author = models.ForeignKey(
         User, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    body = EncryptedTextField(_("message"))
+    # The key that seals this row's identifying content (amparo.core.custody); None for a row
+    # still under the server's key ring, until `amparo keys migrate` moves it.
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    body = EncryptedTextField(_("message"), sealed_by="data_key")
     sent_on = models.DateField()
 
     class Meta:
@@ -239,12 +258,17 @@ class Attachment(models.Model):
         Message, on_delete=models.CASCADE, null=True, blank=True, related_name="attachments"
     )
     position = models.PositiveIntegerField()
-    name = EncryptedTextField(_("file name"))
+    # The key that seals this row's identifying content (amparo.core.custody); None for a row
+    # still under the server's key ring, until `amparo keys migrate` moves it.
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    name = EncryptedTextField(_("file name"), sealed_by="data_key")
     media_type = models.CharField(_("type"), max_length=40)
     size = models.PositiveIntegerField(_("size in bytes"))
-    sha256 = EncryptedTextField(_("SHA-256 of the stored file"))
-    # The file's own AES-256 key (base64), wrapped by the key ring.
-    file_key = EncryptedTextField()
+    sha256 = EncryptedTextField(_("SHA-256 of the stored file"), sealed_by="data_key")
+    # The file's own AES-256 key (base64), sealed with the submission's data key.
+    file_key = EncryptedTextField(sealed_by="data_key")
     added_on = models.DateField()
     # Set when the file could not be cleaned: it is then kept as sent and never served.
     quarantine = models.CharField(
@@ -280,7 +304,12 @@ class Note(models.Model):
 
     submission = models.ForeignKey(Submission, on_delete=models.CASCADE, related_name="notes")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    body = EncryptedTextField(_("note"))
+    # The key that seals this row's identifying content (amparo.core.custody); None for a row
+    # still under the server's key ring, until `amparo keys migrate` moves it.
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    body = EncryptedTextField(_("note"), sealed_by="data_key")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from django.db.models import Case, IntegerField, Q, QuerySet, Value, When
 
+from amparo.core.fields import LockedValue
 from amparo.core.models import Organisation, Term, User
 from amparo.core.vocabulary import active_terms
 from amparo.intake import access
@@ -135,6 +136,8 @@ def communication_sent(submission: Submission) -> bool:
 
 
 def contact_text(submission: Submission) -> str:
+    if isinstance(submission.contact_method, LockedValue):
+        return str(submission.contact_method)  # sealed, and the keys here do not open it
     if submission.contact_method in ("", ContactMethod.FOLLOW_UP_ONLY):
         return str(ContactMethod.FOLLOW_UP_ONLY.label)
     method = ContactMethod(submission.contact_method).label

@@ -45,6 +45,17 @@ def normalise(text: str) -> str | None:
     return compact
 
 
+# What the receipt opens (amparo.core.custody.add_secret_copy): the report's data key, so the
+# reporter reads the staff's replies with no one signed in. 100 random bits need no Argon2 here:
+# HKDF with a salt of each report's own.
+DATA_KEY_INFO = b"amparo intake receipt/1"
+
+
+def secret(normalised: str) -> bytes:
+    """The bytes of a normalised receipt that open its report's data key."""
+    return normalised.encode("ascii")
+
+
 def _salt() -> bytes:
     return bytes.fromhex(crypto.keyed_digest("amparo intake receipts", _SALT_PURPOSE))[:16]
 

@@ -25,12 +25,14 @@ again and without a cookie.
 
 from __future__ import annotations
 
+import base64
+import binascii
 import hashlib
 import json
 import secrets
 import time
 import uuid
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from django.core import signing
 from django.http import HttpRequest
@@ -121,13 +123,21 @@ def cross_site(request: HttpRequest) -> bool:
 class Access:
     value: str
     submission_id: uuid.UUID
+    # The report's data key, as the receipt opened it: the page carries it (encrypted) so that
+    # the reply form works without the receipt typed again. The server keeps no copy.
+    data_key: bytes | None = field(default=None, repr=False)
 
 
-def grant_access(submission_id: uuid.UUID) -> Access:
+def grant_access(submission_id: uuid.UUID, data_key: bytes | None = None) -> Access:
     """A fresh access token to the follow-up page of `submission_id`."""
-    payload = {"s": str(submission_id), "x": int(time.time()) + conf.ACCESS_MAX_AGE}
+    payload: dict[str, object] = {
+        "s": str(submission_id),
+        "x": int(time.time()) + conf.ACCESS_MAX_AGE,
+    }
+    if data_key is not None:
+        payload["k"] = base64.b64encode(data_key).decode("ascii")
     value = crypto.encrypt_text(json.dumps(payload), _ACCESS_PURPOSE)
-    return Access(value, submission_id)
+    return Access(value, submission_id, data_key)
 
 
 def read_access(value: str) -> Access:
@@ -137,8 +147,9 @@ def read_access(value: str) -> Access:
         payload = json.loads(crypto.decrypt_text(value, _ACCESS_PURPOSE))
         submission_id = uuid.UUID(payload["s"])
         expires = int(payload["x"])
-    except (crypto.CryptoError, ValueError, KeyError, TypeError):
+        data_key = base64.b64decode(payload["k"]) if "k" in payload else None
+    except (crypto.CryptoError, ValueError, KeyError, TypeError, binascii.Error):
         raise TokenError from None
     if expires < time.time():
         raise TokenError(expired=True)
-    return Access(value, submission_id)
+    return Access(value, submission_id, data_key)

@@ -31,7 +31,12 @@ from amparo.intake.forms import ReceiptForm, ReporterReplyForm, ReportForm
 from amparo.intake.http import public_page
 from amparo.intake.models import Status, Submission
 from amparo.intake.services import admission, attachments, proofs, submissions
-from amparo.intake.services.follow_up import find_by_receipt, reporter_reply
+from amparo.intake.services.follow_up import (
+    find_by_receipt,
+    receipt_data_key,
+    reopen_data_key,
+    reporter_reply,
+)
 
 _HEX64 = re.compile(r"[0-9a-f]{64}")
 
@@ -293,7 +298,7 @@ def _render_status(
 ) -> HttpResponse:
     context: dict[str, Any] = {
         "submission": submission,
-        "access": tokens.grant_access(submission.pk),
+        "access": tokens.grant_access(submission.pk, receipt_data_key(submission)),
         "token": admission.new_form(tokens.REPLY),
         "form": form or ReporterReplyForm(),
         "messages_": submission.messages.all(),
@@ -371,6 +376,7 @@ def follow_up_reply(request: HttpRequest) -> HttpResponse:
         submission = Submission.objects.filter(pk=access.submission_id).first()
         if submission is None:
             raise tokens.TokenError
+        reopen_data_key(submission, access.data_key)
         opened.append(submission)
         admission.admit(tokens.REPLY, fields.get("token", ""), fields.get("pow", ""))
 

@@ -9,9 +9,10 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
-from amparo.core import vocabulary
+from amparo.core import keychain, vocabulary
 from amparo.core.models import Clearance, Organisation, Role, Term, Thesaurus, User
-from tests.factories import OrganisationFactory, TOTPDeviceFactory, member
+from tests.factories import PASSWORD, OrganisationFactory, TOTPDeviceFactory, member
+from tests.keys import grant_everything
 
 VOCABULARY_MODELS = (Thesaurus, Term)
 _rows: dict[str, list[tuple[Any, ...]]] = {}
@@ -103,11 +104,16 @@ def term() -> TermGetter:
 
 
 def sign_in(client: Client, user: User) -> Client:
-    """Log in as `user`, past two-factor (staff with clearance above public must use it)."""
+    """Log in as `user`, past two-factor (staff with clearance above public must use it), with
+    the organisation keys their memberships entitle them to unlocked (tests.keys)."""
     client.force_login(user)
     device = TOTPDeviceFactory(user=user)
     session = client.session
     session["otp_device_id"] = device.persistent_id
+    unlocked = grant_everything(user, PASSWORD)
+    client.cookies[keychain.COOKIE_NAME] = keychain.keep_in_session(
+        session, unlocked, user_id=user.pk, generation=user.session_generation
+    )
     session.save()
     return client
 

@@ -15,3 +15,17 @@ class Secret(models.Model):
 
     def __str__(self) -> str:
         return f"Secret #{self.pk}"
+
+
+class SealedSecret(models.Model):
+    """A record sealed with a data key of its own (issue 16)."""
+
+    data_key = models.ForeignKey(
+        "core.DataKey", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    name = EncryptedTextField(null=True, blank=True, sealed_by="data_key")
+    details = EncryptedJSONField(null=True, blank=True, sealed_by="data_key")
+    label = models.CharField(max_length=20, blank=True, default="")
+
+    def __str__(self) -> str:
+        return f"Sealed secret #{self.pk}"

@@ -14,7 +14,7 @@ from amparo.core.models import User
 from amparo.core.services import DomainError
 from amparo.intake import access, conf, files, pixels, sanitise
 from amparo.intake.models import Attachment, AttachmentBlob, Message, Submission
-from amparo.intake.services.common import next_position
+from amparo.intake.services.common import next_position, row_data_key
 
 
 @dataclass(frozen=True)
@@ -76,10 +76,12 @@ def store_files(
 ) -> int:
     """Seal and store each file (inside the caller's transaction); returns how many."""
     count = 0
+    data_key_id = message.data_key_id if message is not None else row_data_key(submission)
     for upload in uploads:
         key = files.new_key()
         attachment = Attachment(
             submission=submission,
+            data_key_id=data_key_id,
             message=message,
             position=next_position(submission),
             name=upload.name,

@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy, override
 from amparo.cases import access as cases_access
 from amparo.cases import services as cases_services
 from amparo.cases.models import DatePrecision, Event, Person, RecipientKind
-from amparo.core import audit
+from amparo.core import audit, custody
 from amparo.core.models import Organisation, Term, User
 from amparo.core.services import DomainError
 from amparo.intake import access, queries
@@ -113,6 +113,10 @@ def open_case(actor: User, submission: Submission, organisation: Organisation) -
     """A draft event with the report's acts, its victim and consents; linked both ways."""
     access.require(actor, access.OPEN_CASE, submission)
     submission = locked(submission)
+    if submission.data_key_id is not None:
+        # Refused when the keys here do not open the report: a case must never be opened with
+        # "locked" labels in place of what the reporter wrote.
+        custody.require_data_key(submission.data_key_id)
     if submission.event_id is not None:
         raise DomainError(_("A case was already opened from this report."))
     if not access.case_organisations(actor, submission).filter(pk=organisation.pk).exists():

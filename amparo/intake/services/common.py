@@ -10,7 +10,9 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
-from amparo.intake import conf, notifications
+from amparo.core import custody
+from amparo.core.models import DataKey
+from amparo.intake import access, conf, notifications
 from amparo.intake.models import Submission
 
 
@@ -23,6 +25,30 @@ def locked(submission: Submission) -> Submission:
     return (
         Submission.objects.select_for_update().select_related("organisation").get(pk=submission.pk)
     )
+
+
+def new_submission_key(submission: Submission) -> DataKey:
+    """A new data key for `submission`'s content, sealed to every organisation it is routed to
+    (with the receiving organisation's key as owner); open in this request."""
+    data_key = custody.new_data_key(submission.organisation, access.SEALED_LEVEL)
+    raw = custody.require_data_key(data_key.pk)
+    for recipient in submission.recipients.select_related("organisation"):
+        if recipient.organisation_id != submission.organisation_id:
+            custody.share_data_key(data_key, raw, recipient.organisation)
+    return data_key
+
+
+def row_data_key(submission: Submission) -> uuid.UUID | None:
+    """The data key for a new message, note or file of `submission`: the submission's own when
+    it is open here. When it is not (a reporter whose receipt opens no copy, for a report moved
+    from the key ring; a handler whose key grant is pending), a new one sealed to every
+    organisation the report is routed to, so that whoever may write can, without reading. None
+    for a report not yet moved from the key ring (`amparo keys migrate`)."""
+    if submission.data_key_id is None:
+        return None
+    if custody.open_data_key(submission.data_key_id) is not None:
+        return submission.data_key_id
+    return new_submission_key(submission).pk
 
 
 def next_position(submission: Submission) -> int:

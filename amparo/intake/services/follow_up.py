@@ -9,21 +9,49 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from amparo.core import custody, keychain
 from amparo.core.services import DomainError
 from amparo.intake import conf, receipts, sanitise
 from amparo.intake.models import Message, Status, Submission
 from amparo.intake.services.attachments import FilesRejected, store_files
-from amparo.intake.services.common import check_length, next_position, notify_handlers, today
+from amparo.intake.services.common import (
+    check_length,
+    next_position,
+    notify_handlers,
+    row_data_key,
+    today,
+)
 
 
 def find_by_receipt(text: str) -> Submission | None:
     """The submission this receipt opens, or None. A well-formed receipt is always hashed, so
-    the time taken does not tell whether it exists."""
+    the time taken does not tell whether it exists. The receipt also opens the submission's
+    data key for the rest of the request (`receipt_data_key`), so its messages can be read."""
     normalised = receipts.normalise(text)
     if normalised is None:
         return None
     digest = receipts.hash_receipt(normalised)
-    return Submission.objects.select_related("organisation").filter(receipt_hash=digest).first()
+    submission = (
+        Submission.objects.select_related("organisation").filter(receipt_hash=digest).first()
+    )
+    if submission is not None and submission.data_key_id is not None:
+        custody.open_with_secret(
+            submission.data_key_id, receipts.secret(normalised), receipts.DATA_KEY_INFO
+        )
+    return submission
+
+
+def receipt_data_key(submission: Submission) -> bytes | None:
+    """The submission's data key if the reporter's receipt opened it in this request."""
+    if submission.data_key_id is None:
+        return None
+    return keychain.current().data_keys.get(submission.data_key_id)
+
+
+def reopen_data_key(submission: Submission, raw: bytes | None) -> None:
+    """Put back a data key the reporter's page carried (`tokens.grant_access`) for this request."""
+    if raw is not None and submission.data_key_id is not None:
+        keychain.current().data_keys[submission.data_key_id] = raw
 
 
 @transaction.atomic
@@ -55,6 +83,7 @@ def reporter_reply(
     if body:
         message = Message.objects.create(
             submission=submission,
+            data_key_id=row_data_key(submission),
             position=next_position(submission),
             author_kind=Message.Author.REPORTER,
             body=body,

@@ -11,7 +11,13 @@ from amparo.core.models import User
 from amparo.core.services import DomainError
 from amparo.intake import access, queries
 from amparo.intake.models import Disposition, Message, Note, Recipient, Status, Submission
-from amparo.intake.services.common import check_length, locked, next_position, today
+from amparo.intake.services.common import (
+    check_length,
+    locked,
+    next_position,
+    row_data_key,
+    today,
+)
 
 
 @transaction.atomic
@@ -129,6 +135,7 @@ def staff_reply(actor: User, submission: Submission, body: str) -> Message:
     submission = locked(submission)
     message = Message.objects.create(
         submission=submission,
+        data_key_id=row_data_key(submission),
         position=next_position(submission),
         author_kind=Message.Author.STAFF,
         author=actor,
@@ -149,7 +156,9 @@ def add_note(actor: User, submission: Submission, body: str) -> Note:
     if not body:
         raise ValidationError({"body": _("Write the note.")})
     check_length(body, _("This note is too long or contains a bad character."))
-    note = Note.objects.create(submission=submission, author=actor, body=body)
+    note = Note.objects.create(
+        submission=submission, author=actor, body=body, data_key_id=row_data_key(submission)
+    )
     audit.record(actor, "intake.note", submission, changes={"note": note.pk})
     return note
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+import uuid
 from dataclasses import dataclass
 
 from django.db import connection, transaction
@@ -10,6 +11,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext as _
 
 from amparo.core import audit
+from amparo.core.models import DataKey
 from amparo.core.services import DomainError
 from amparo.intake import conf
 from amparo.intake.models import Status, Submission
@@ -56,6 +58,16 @@ def purge(days: int | None = None, *, on: datetime.date | None = None) -> PurgeR
                     "event": submission.event_id,
                 },
             )
+            data_keys = _data_keys_of(submission)
             submission.delete()
+            # Crypto-shredding: with the data keys gone, no copy of the rows opens either.
+            DataKey.objects.filter(pk__in=data_keys).delete()
             purged += 1
     return PurgeReport(purged=purged, cutoff=cutoff)
+
+
+def _data_keys_of(submission: Submission) -> set[uuid.UUID]:
+    keys = {submission.data_key_id}
+    for rows in (submission.messages, submission.notes, submission.attachments):
+        keys.update(rows.values_list("data_key_id", flat=True))
+    return {key for key in keys if key is not None}

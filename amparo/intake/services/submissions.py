@@ -16,9 +16,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amparo.cases.models import DatePrecision, partial_date_iso
+from amparo.core import custody
 from amparo.core.models import Organisation
 from amparo.core.services import DomainError
-from amparo.intake import conf, queries, receipts, sanitise
+from amparo.intake import access, conf, queries, receipts, sanitise
 from amparo.intake.models import ContactMethod, Danger, Recipient, Submission, Target
 from amparo.intake.services.attachments import FilesRejected, store_files, too_many_files
 from amparo.intake.services.common import notify_handlers, today
@@ -174,8 +175,10 @@ def _store_report(
 ) -> Receipt:
     organisation = receiving_organisation()
     received_on = today()
+    data_key = custody.new_data_key(organisation, access.SEALED_LEVEL)
     submission = Submission(
         organisation=organisation,
+        data_key=data_key,
         receipt_hash=receipt_hash,
         received_on=received_on,
         reporter_active_on=received_on,
@@ -202,9 +205,15 @@ def _store_report(
         consent_publication=data.consent_publication,
     )
     submission.save(force_insert=True)
-    Recipient.objects.bulk_create(
-        Recipient(submission=submission, organisation=recipient, reason=reason)
-        for recipient, reason in routes(organisation, data)
+    raw = custody.require_data_key(data_key.pk)
+    for recipient, reason in routes(organisation, data):
+        Recipient.objects.create(submission=submission, organisation=recipient, reason=reason)
+        if recipient != organisation:
+            # Forwarded: the report's data key is sealed to this organisation's key too.
+            custody.share_data_key(data_key, raw, recipient)
+    # The reporter's receipt opens the data key too, so they read the replies with it.
+    custody.add_secret_copy(
+        data_key, raw, receipts.secret(receipts.normalise(receipt) or ""), receipts.DATA_KEY_INFO
     )
     store_files(submission, uploads, message=None, today=received_on)
     digest = proof_digest(submission)

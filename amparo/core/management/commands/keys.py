@@ -1,4 +1,5 @@
-"""`amparo keys generate | status | add | promote | rotate | retire`: the server's key ring."""
+"""`amparo keys generate | status | add | promote | rotate | retire | migrate`: the server's key
+ring, and the move of sealed records from it to organisation keys."""
 
 from __future__ import annotations
 
@@ -165,6 +166,25 @@ class Command(BaseCommand):
         )
         retire.add_argument("key_id", metavar="KEY_ID")
 
+        migrate = actions.add_parser(
+            "migrate",
+            help=_("Move sealed records from the key ring to organisation keys (issue 16)."),
+            description=paragraphs(
+                _(
+                    "Give each record whose identifying content is still encrypted with the key "
+                    "ring its own data key, sealed to its organisations' public keys, and "
+                    "encrypt that content again under it. No person's key is needed. Then "
+                    "retire the ring's data keys that nothing uses any more."
+                ),
+                _(
+                    "One transaction per batch: a run that stops keeps what it moved, and "
+                    "running the command again finishes the job."
+                ),
+            ),
+            formatter_class=RawDescriptionHelpFormatter,
+        )
+        batch_size_option(migrate)
+
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
         try:
@@ -183,6 +203,8 @@ class Command(BaseCommand):
                     **self.moving(options),
                 )
                 self.report(rotation)
+            elif action == "migrate":
+                self.migrate(options["batch_size"])
             else:
                 self.retire(options["key_id"])
         except (keys.KeysError, crypto.CryptoError) as error:
@@ -249,6 +271,23 @@ class Command(BaseCommand):
                 % {"key_id": key.id}
             )
         )
+
+    def migrate(self, batch_size: int) -> None:
+        def show(step: keys.MigrationStep) -> None:
+            self.stdout.write(
+                _("%(name)s: %(count)d records moved") % {"name": step.name, "count": step.records}
+            )
+
+        result = keys.migrate(batch_size, progress=show)
+        for name, count in result.moved.items():
+            self.stdout.write(
+                self.style.SUCCESS(
+                    _("%(name)s: %(count)d records now sealed with data keys.")
+                    % {"name": name, "count": count}
+                )
+            )
+        for key_id in result.retired:
+            self.stdout.write(_("Retired data key %(key_id)s.") % {"key_id": key_id})
 
     def retire(self, key_id: str) -> None:
         key = keys.retire(key_id)

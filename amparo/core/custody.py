@@ -1,0 +1,537 @@
+"""Writes of the key custody (issue 16): organisation keys, personal keys, grants, data keys.
+
+The design is in docs/security.md ("A seized server"). In short:
+
+* Each organisation has an X25519 key pair per protected level (restricted and above). Content is
+  encrypted under a random data key per record, sealed to the owning organisation's public key
+  for the record's level: encrypting needs nobody's private key.
+* Each person has a key pair; the private key is wrapped under Argon2id(password) and, apart,
+  under a recovery key shown once.
+* An organisation's private key for a level is sealed to each member entitled to it
+  (`core.access.key_reading_memberships`): a *grant*. A member who has no grant yet gets one when
+  someone who holds the key acts (logs in, adds the membership): until then it is *pending*.
+  A key nobody can hold yet (a new organisation) stays in the server's custody, wrapped under the
+  key ring, and the first grant deletes that copy.
+* At login the personal key is unwrapped and the granted organisation keys are opened into the
+  request's keychain (amparo.core.keychain), which the session keeps under a cookie's secret.
+
+Every function records an audit entry for what it changed; none logs key material.
+"""
+
+from __future__ import annotations
+
+import secrets
+import uuid
+from dataclasses import dataclass
+
+from django.contrib.auth import password_validation
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from amparo.core import access, audit, crypto, keychain, sealing
+from amparo.core.audit_actions import AuditAction
+from amparo.core.errors import DomainError
+from amparo.core.models import (
+    Clearance,
+    DataKey,
+    DataKeyCopy,
+    KeyGrant,
+    Organisation,
+    OrganisationKey,
+    PersonalKey,
+    User,
+)
+
+# The levels whose content is protected by organisation keys; public content needs none.
+LEVELS = (Clearance.RESTRICTED, Clearance.CONFIDENTIAL, Clearance.STRICTLY_CONFIDENTIAL)
+RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
+RECOVERY_LENGTH = 26  # 130 bits
+_CUSTODY_PURPOSE = "core.organisation_key.custody"
+_RECOVERY_INFO = b"amparo recovery key/1"
+_TOKEN_INFO = b"amparo api token keys/1"
+
+
+class KeysLocked(DomainError):
+    """The keys needed to read or write sealed content are not unlocked in this request."""
+
+
+class CustodyError(DomainError):
+    """A password, recovery key or token did not open a key; the message is for the person."""
+
+
+def _custody_key() -> bytes:
+    return bytes.fromhex(crypto.keyed_digest("organisation keys in custody", _CUSTODY_PURPOSE))
+
+
+def _grant_aad(organisation_key_id: int, user_id: int) -> bytes:
+    return f"amparo grant:{organisation_key_id}:{user_id}".encode()
+
+
+def _personal_aad(user_id: int, how: str) -> bytes:
+    return f"amparo personal key:{user_id}:{how}".encode()
+
+
+def _data_key_aad(data_key_id: uuid.UUID) -> bytes:
+    return b"amparo data key:" + data_key_id.bytes
+
+
+def _custody_aad(organisation_key_id: int) -> bytes:
+    return f"amparo organisation key custody:{organisation_key_id}".encode()
+
+
+# --- organisation keys --------------------------------------------------------------------------
+
+
+@transaction.atomic
+def ensure_organisation_keys(organisation: Organisation) -> list[OrganisationKey]:
+    """The organisation's key for every protected level, made where missing (held in the
+    server's custody until a member can receive it)."""
+    existing = {key.level: key for key in OrganisationKey.objects.filter(organisation=organisation)}
+    made = []
+    for level in LEVELS:
+        if level in existing:
+            continue
+        pair = sealing.new_key_pair()
+        key = OrganisationKey.objects.create(
+            organisation=organisation, level=level, public_key=pair.public
+        )
+        key.server_custody = sealing.wrap(_custody_key(), pair.private, _custody_aad(key.pk))
+        key.save(update_fields=["server_custody"])
+        existing[level] = key
+        made.append(Clearance(level).label)
+    if made:
+        audit.record(
+            None,
+            AuditAction.KEYS_ORGANISATION_CREATE,
+            organisation,
+            organisation=organisation,
+            changes={"levels": [str(label) for label in made]},
+        )
+        fulfil_pending_grants(organisation=organisation)
+    return [existing[level] for level in LEVELS]
+
+
+def organisation_key(organisation: Organisation, level: int) -> OrganisationKey:
+    """The key that protects `organisation`'s content of `level` (public content: restricted)."""
+    level = max(level, Clearance.RESTRICTED)
+    key = OrganisationKey.objects.filter(organisation=organisation, level=level).first()
+    if key is None:
+        key = {k.level: k for k in ensure_organisation_keys(organisation)}[level]
+    return key
+
+
+# --- personal keys ------------------------------------------------------------------------------
+
+
+def new_recovery_key() -> str:
+    raw = "".join(secrets.choice(RECOVERY_ALPHABET) for _ in range(RECOVERY_LENGTH))
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def _normal_recovery(text: str) -> bytes:
+    compact = "".join(text.split()).replace("-", "").upper()
+    confusable: dict[str, str | int | None] = {"I": "1", "L": "1", "O": "0"}
+    compact = compact.translate(str.maketrans(confusable))
+    return compact.encode("ascii", errors="replace")
+
+
+def _recovery_wrapping_key(recovery_key: str, salt: bytes) -> bytes:
+    return sealing.derive_from_secret(_normal_recovery(recovery_key), salt, _RECOVERY_INFO)
+
+
+@transaction.atomic
+def set_up_personal_key(user: User, password: str) -> str:
+    """Make the person's key pair, wrapped under `password` and a new recovery key, which is
+    returned to be shown once. Replaces an earlier personal key: its grants go (they were sealed
+    to it) and become pending again; those at hand are made now."""
+    recovery_key = write_personal_key(user, password)
+    audit.record(user, AuditAction.KEYS_PERSONAL_CREATE, user)
+    fulfil_pending_grants(for_user=user)
+    return recovery_key
+
+
+def write_personal_key(user: User, password: str) -> str:
+    """The row of `set_up_personal_key`, nothing else (no audit entry, no grant): the step the
+    test factories take to make accounts as they are after their first sign-in."""
+    pair = sealing.new_key_pair()
+    parameters = sealing.configured_parameters()
+    password_salt, recovery_salt = sealing.new_salt(), sealing.new_salt()
+    recovery_key = new_recovery_key()
+    KeyGrant.objects.filter(user=user).delete()
+    PersonalKey.objects.filter(user=user).delete()
+    PersonalKey.objects.create(
+        user=user,
+        public_key=pair.public,
+        password_salt=password_salt,
+        password_parameters=parameters.as_dict(),
+        wrapped_by_password=sealing.wrap(
+            sealing.derive_from_password(password, password_salt, parameters),
+            pair.private,
+            _personal_aad(user.pk, "password"),
+        ),
+        recovery_salt=recovery_salt,
+        wrapped_by_recovery=sealing.wrap(
+            _recovery_wrapping_key(recovery_key, recovery_salt),
+            pair.private,
+            _personal_aad(user.pk, "recovery"),
+        ),
+    )
+    return recovery_key
+
+
+def _private_by_password(personal: PersonalKey, password: str) -> bytes:
+    parameters = sealing.Argon2Parameters.from_dict(personal.password_parameters)
+    wrapping = sealing.derive_from_password(password, bytes(personal.password_salt), parameters)
+    try:
+        return sealing.unwrap(
+            wrapping, personal.wrapped_by_password, _personal_aad(personal.user_id, "password")
+        )
+    except sealing.SealingError:
+        raise CustodyError(_("The password does not open your key.")) from None
+
+
+def _rewrap_password(personal: PersonalKey, private: bytes, password: str) -> None:
+    parameters = sealing.configured_parameters()
+    salt = sealing.new_salt()
+    personal.password_salt = salt
+    personal.password_parameters = parameters.as_dict()
+    personal.wrapped_by_password = sealing.wrap(
+        sealing.derive_from_password(password, salt, parameters),
+        private,
+        _personal_aad(personal.user_id, "password"),
+    )
+    personal.save(update_fields=["password_salt", "password_parameters", "wrapped_by_password"])
+
+
+@transaction.atomic
+def change_password(user: User, current_password: str, new_password: str) -> None:
+    """A new password; the personal key is re-wrapped under it (the recovery key still opens
+    it). Refuses, changing nothing, when the current password is wrong or the new one weak."""
+    if not user.check_password(current_password):
+        raise CustodyError(_("Your current password is not right."))
+    password_validation.validate_password(new_password, user)
+    personal = PersonalKey.objects.select_for_update().filter(user=user).first()
+    if personal is not None:
+        _rewrap_password(personal, _private_by_password(personal, current_password), new_password)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit.record(user, AuditAction.KEYS_PASSWORD_CHANGE, user)
+
+
+@transaction.atomic
+def recover(user: User, recovery_key: str, new_password: str) -> None:
+    """Set a new password with the recovery key: it opens the personal key, which is re-wrapped
+    under the new password. A wrong recovery key changes nothing."""
+    personal = PersonalKey.objects.select_for_update().filter(user=user).first()
+    if personal is None:
+        raise CustodyError(_("This account has no personal key to recover."))
+    try:
+        private = sealing.unwrap(
+            _recovery_wrapping_key(recovery_key, bytes(personal.recovery_salt)),
+            personal.wrapped_by_recovery,
+            _personal_aad(user.pk, "recovery"),
+        )
+    except sealing.SealingError:
+        raise CustodyError(_("This recovery key does not open your key.")) from None
+    password_validation.validate_password(new_password, user)
+    _rewrap_password(personal, private, new_password)
+    user.set_password(new_password)
+    user.save(update_fields=["password"])
+    audit.record(user, AuditAction.KEYS_RECOVER, user)
+
+
+# --- unlocking ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Unlocked:
+    keychain: keychain.Keychain
+    # Shown once when the personal key was made at this login (an account older than its key).
+    recovery_key: str | None = None
+
+
+def unlock(user: User, password: str) -> Unlocked:
+    """The person's keychain: the personal key opened with `password`, every grant opened with
+    it. An account without a personal key gets one now (its recovery key is returned to be shown
+    once). Grants pending for others are made with what this person holds."""
+    recovery_key = None
+    personal = PersonalKey.objects.filter(user=user).first()
+    if personal is None:
+        recovery_key = set_up_personal_key(user, password)
+        personal = PersonalKey.objects.get(user=user)
+    private = _private_by_password(personal, password)
+    chain = open_grants(user, private)
+    fulfil_pending_grants(chain=chain)
+    return Unlocked(keychain=chain, recovery_key=recovery_key)
+
+
+def open_grants(user: User, personal_private: bytes) -> keychain.Keychain:
+    chain = keychain.Keychain()
+    for grant in KeyGrant.objects.filter(user=user, organisation_key__organisation__is_active=True):
+        chain.organisation_keys[grant.organisation_key_id] = sealing.open_sealed(
+            personal_private, grant.sealed, _grant_aad(grant.organisation_key_id, user.pk)
+        )
+    return chain
+
+
+def keep_for_token(secret: str, token_id: int) -> tuple[bytes, bytes] | None:
+    """The current keychain's organisation keys wrapped under the token's `secret`: (salt,
+    wrapped), for an API token made by a person whose keys are unlocked; None when none are."""
+    chain = keychain.current()
+    if not chain.organisation_keys:
+        return None
+    salt = sealing.new_salt()
+    wrapping = sealing.derive_from_secret(secret.encode(), salt, _TOKEN_INFO)
+    return salt, sealing.wrap(wrapping, chain.to_bytes(), _token_aad(token_id))
+
+
+def open_for_token(
+    secret: str,
+    token_id: int,
+    user: User,
+    salt: sealing.Binary | None,
+    wrapped: sealing.Binary | None,
+) -> None:
+    """Put the organisation keys an API token carries into the current keychain: only those the
+    person still holds a grant for (a membership ended since is not carried on by the token)."""
+    if salt is None or wrapped is None:
+        return
+    wrapping = sealing.derive_from_secret(secret.encode(), bytes(salt), _TOKEN_INFO)
+    try:
+        carried = keychain.Keychain.from_bytes(
+            sealing.unwrap(wrapping, wrapped, _token_aad(token_id))
+        )
+    except sealing.SealingError:
+        return
+    granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key_id", flat=True))
+    keychain.current().organisation_keys.update(
+        {pk: key for pk, key in carried.organisation_keys.items() if pk in granted}
+    )
+
+
+def _token_aad(token_id: int) -> bytes:
+    return f"amparo api token keys:{token_id}".encode()
+
+
+# --- grants -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PendingGrant:
+    user: User
+    level: int
+    # Whether the person has a personal key yet (without one, nobody can grant them anything).
+    has_personal_key: bool
+
+    def get_level_display(self) -> str:
+        return str(Clearance(self.level).label)
+
+
+def pending_grants(organisation: Organisation) -> list[PendingGrant]:
+    """Members entitled to a key of `organisation` who do not hold it yet: for administrators."""
+    pending = []
+    for key in OrganisationKey.objects.filter(organisation=organisation).order_by("level"):
+        granted = set(key.grants.values_list("user_id", flat=True))
+        memberships = (
+            access.key_reading_memberships(organisation, key.level)
+            .exclude(user_id__in=granted)
+            .select_related("user")
+            .order_by("user__username")
+        )
+        seen = set()
+        for membership in memberships:
+            if membership.user_id in seen:
+                continue
+            seen.add(membership.user_id)
+            pending.append(
+                PendingGrant(
+                    user=membership.user,
+                    level=key.level,
+                    has_personal_key=PersonalKey.objects.filter(user=membership.user).exists(),
+                )
+            )
+    return pending
+
+
+@transaction.atomic
+def fulfil_pending_grants(
+    *,
+    chain: keychain.Keychain | None = None,
+    organisation: Organisation | None = None,
+    for_user: User | None = None,
+) -> int:
+    """Seal each organisation key that is at hand (in `chain`, the current keychain, or the
+    server's custody) to every entitled member with a personal key who lacks it. Drops the
+    server's custody copy of a key once someone holds it. Returns how many grants were made."""
+    work = keychain.current()
+    chain = chain if chain is not None else work
+    keys = OrganisationKey.objects.select_related("organisation").filter(
+        organisation__is_active=True
+    )
+    if organisation is not None:
+        keys = keys.filter(organisation=organisation)
+    if for_user is not None:
+        keys = keys.filter(organisation__memberships__user=for_user).distinct()
+    else:
+        keys = keys.filter(pk__in=[*chain.organisation_keys, *work.custody, *_custodied_key_ids()])
+    made = 0
+    for key in keys:
+        private = chain.organisation_keys.get(key.pk) or work.custody.get(key.pk)
+        if private is None and key.server_custody is not None:
+            private = sealing.unwrap(_custody_key(), key.server_custody, _custody_aad(key.pk))
+            # At hand for the rest of this request or command (an operator adding several
+            # members), never in a person's keychain, and gone with the request's.
+            work.custody[key.pk] = private
+        if private is None:
+            continue
+        entitled = access.key_reading_memberships(key.organisation, key.level).filter(
+            user__personal_key__isnull=False
+        )
+        if for_user is not None:
+            entitled = entitled.filter(user=for_user)
+        missing = (
+            User.objects.filter(pk__in=entitled.values("user"))
+            .exclude(key_grants__organisation_key=key)
+            .select_related("personal_key")
+        )
+        for user in missing:
+            KeyGrant.objects.create(
+                organisation_key=key,
+                user=user,
+                sealed=sealing.seal(
+                    bytes(user.personal_key.public_key), private, _grant_aad(key.pk, user.pk)
+                ),
+            )
+            audit.record(
+                None,
+                AuditAction.KEYS_GRANT,
+                user,
+                organisation=key.organisation,
+                changes={"level": str(Clearance(key.level).label)},
+            )
+            made += 1
+        if key.server_custody is not None and key.grants.exists():
+            key.server_custody = None
+            key.save(update_fields=["server_custody"])
+    return made
+
+
+def _custodied_key_ids() -> list[int]:
+    return list(
+        OrganisationKey.objects.filter(server_custody__isnull=False).values_list("pk", flat=True)
+    )
+
+
+@transaction.atomic
+def revoke_unentitled_grants(organisation: Organisation) -> int:
+    """Delete the grants of `organisation`'s keys held by members no longer entitled (membership
+    ended, clearance lowered, role changed). Returns how many."""
+    revoked = 0
+    for key in OrganisationKey.objects.filter(organisation=organisation):
+        entitled = access.key_reading_memberships(organisation, key.level).values("user")
+        stale = key.grants.exclude(user__in=entitled).select_related("user")
+        for grant in stale:
+            audit.record(
+                None,
+                AuditAction.KEYS_GRANT_REVOKE,
+                grant.user,
+                organisation=organisation,
+                changes={"level": str(Clearance(key.level).label)},
+            )
+            grant.delete()
+            revoked += 1
+    return revoked
+
+
+# --- data keys ----------------------------------------------------------------------------------
+
+
+def new_data_key(organisation: Organisation, level: int) -> DataKey:
+    """A new random data key for a record of `organisation` at `level`, sealed to that
+    organisation's key, and open in the current keychain for the rest of the request."""
+    raw = sealing.new_secret()
+    data_key = DataKey.objects.create(id=uuid.uuid4(), organisation=organisation, level=level)
+    share_data_key(data_key, raw, organisation)
+    keychain.current().data_keys[data_key.pk] = raw
+    return data_key
+
+
+def share_data_key(data_key: DataKey, raw: bytes, organisation: Organisation) -> DataKeyCopy:
+    """Seal `data_key` (whose value is `raw`) to `organisation`'s key for its level."""
+    key = organisation_key(organisation, data_key.level)
+    copy, _created = DataKeyCopy.objects.update_or_create(
+        data_key=data_key,
+        organisation_key=key,
+        defaults={"sealed": sealing.seal(bytes(key.public_key), raw, _data_key_aad(data_key.pk))},
+    )
+    return copy
+
+
+def _secret_private(secret: bytes, salt: bytes, info: bytes) -> bytes:
+    return sealing.derive_from_secret(secret, salt, info)
+
+
+def add_secret_copy(data_key: DataKey, raw: bytes, secret: bytes, info: bytes) -> DataKeyCopy:
+    """A copy of `data_key` that opens with `secret` (a reporter's receipt): sealed to a key
+    pair derived from the secret and a fresh salt, so the server never stores what opens it."""
+    salt = sealing.new_salt()
+    public = sealing.public_of(_secret_private(secret, salt, info))
+    return DataKeyCopy.objects.create(
+        data_key=data_key,
+        salt=salt,
+        sealed=sealing.seal(public, raw, _data_key_aad(data_key.pk)),
+    )
+
+
+def open_with_secret(data_key_id: uuid.UUID, secret: bytes, info: bytes) -> bytes | None:
+    """The data key opened with `secret` (see `add_secret_copy`), kept in the current keychain;
+    None if no copy opens with it."""
+    for copy in DataKeyCopy.objects.filter(data_key_id=data_key_id, salt__isnull=False):
+        try:
+            raw = sealing.open_sealed(
+                _secret_private(secret, bytes(copy.salt or b""), info),
+                copy.sealed,
+                _data_key_aad(data_key_id),
+            )
+        except sealing.SealingError:
+            continue
+        keychain.current().data_keys[data_key_id] = raw
+        return raw
+    return None
+
+
+def open_data_key(data_key_id: uuid.UUID) -> bytes | None:
+    """The data key, from the current keychain or opened with one of its organisation keys;
+    None when nothing unlocked here opens it."""
+    chain = keychain.current()
+    raw = chain.data_keys.get(data_key_id)
+    if raw is not None or not chain.organisation_keys:
+        return raw
+    copies = DataKeyCopy.objects.filter(
+        data_key_id=data_key_id, organisation_key_id__in=list(chain.organisation_keys)
+    )
+    for copy in copies:
+        assert copy.organisation_key_id is not None
+        try:
+            raw = sealing.open_sealed(
+                chain.organisation_keys[copy.organisation_key_id],
+                copy.sealed,
+                _data_key_aad(data_key_id),
+            )
+        except sealing.SealingError:
+            continue
+        chain.data_keys[data_key_id] = raw
+        return raw
+    return None
+
+
+def require_data_key(data_key_id: uuid.UUID) -> bytes:
+    raw = open_data_key(data_key_id)
+    if raw is None:
+        raise KeysLocked(
+            _(
+                "This record is sealed and your keys do not open it here: sign in again, or ask "
+                "an administrator about your pending key."
+            )
+        )
+    return raw

@@ -1,0 +1,144 @@
+"""Fields sealed with a record's data key (issue 16): amparo.core.fields with `sealed_by`."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.exceptions import FieldError
+from django.db import transaction
+from django.db.models import TextField
+from django.db.models.functions import Cast
+from django.template import Context, Template
+
+from amparo.core import bulk_insert, crypto, custody, keychain, sealing
+from amparo.core.fields import LockedValue
+from tests.factories import OrganisationFactory
+from tests.fieldtest.models import SealedSecret
+
+pytestmark = [pytest.mark.django_db, pytest.mark.only_real_keys]
+
+NAME = "Ana María Quispe"
+
+
+def stored(secret: SealedSecret, column: str = "name") -> str:
+    return str(
+        SealedSecret.objects.filter(pk=secret.pk)
+        .annotate(raw=Cast(column, output_field=TextField()))
+        .values_list("raw", flat=True)
+        .get()
+    )
+
+
+@pytest.fixture
+def sealed() -> tuple[SealedSecret, keychain.Keychain]:
+    """A record sealed with a data key of an organisation, and the keychain that opens it."""
+    organisation = OrganisationFactory()
+    with keychain.using(keychain.Keychain()) as chain:
+        data_key = custody.new_data_key(organisation, 1)
+        secret = SealedSecret.objects.create(
+            data_key=data_key, name=NAME, details={"phone": "+254 700 000"}
+        )
+    return secret, chain
+
+
+def test_a_sealed_value_names_its_data_key_and_opens_with_it(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    token = stored(secret)
+    assert token.startswith(f"amp2:{secret.data_key_id.hex}:")  # type: ignore[union-attr]
+    assert NAME not in token
+    with keychain.using(chain):
+        again = SealedSecret.objects.get(pk=secret.pk)
+    assert again.name == NAME
+    assert again.details == {"phone": "+254 700 000"}
+
+
+def test_without_the_key_a_value_reads_as_locked_and_shows_a_label(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, _chain = sealed
+    with keychain.using(keychain.Keychain()):
+        locked = SealedSecret.objects.get(pk=secret.pk)
+    assert isinstance(locked.name, LockedValue)
+    assert isinstance(locked.details, LockedValue)
+    assert NAME not in locked.name
+    assert "Locked" in Template("{{ secret.name }}").render(Context({"secret": locked}))
+
+
+def test_saving_a_locked_value_writes_the_ciphertext_back_unchanged(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    before = stored(secret)
+    with keychain.using(keychain.Keychain()):
+        locked = SealedSecret.objects.get(pk=secret.pk)
+        locked.label = "seen"
+        locked.save()
+    assert stored(secret) == before
+    with keychain.using(chain):
+        assert SealedSecret.objects.get(pk=secret.pk).name == NAME
+
+
+def test_queryset_update_and_bulk_update_refuse_to_write_a_sealed_field(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    with keychain.using(chain), pytest.raises(FieldError, match="sealed"), transaction.atomic():
+        SealedSecret.objects.filter(pk=secret.pk).update(name="overwritten")
+    secret.name = "overwritten"
+    with keychain.using(chain), pytest.raises(FieldError, match="sealed"), transaction.atomic():
+        SealedSecret.objects.bulk_update([secret], ["name"])
+    with keychain.using(chain):
+        assert SealedSecret.objects.get(pk=secret.pk).name == NAME
+
+
+def test_bulk_create_and_bulk_insert_seal_each_value(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    with keychain.using(chain):
+        made = SealedSecret.objects.bulk_create(
+            [SealedSecret(data_key_id=secret.data_key_id, name=NAME)]
+        )
+        bulk_insert.insert([SealedSecret(data_key_id=secret.data_key_id, name=NAME, label="b")])
+        rows = list(SealedSecret.objects.exclude(pk=secret.pk))
+    assert [row.name for row in rows] == [NAME, NAME]
+    assert stored(made[0]).startswith("amp2:")
+    assert all(stored(row).startswith("amp2:") for row in rows)
+
+
+def test_writing_a_sealed_value_without_its_key_is_refused_not_half_written(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, _chain = sealed
+    before = stored(secret)
+    with keychain.using(keychain.Keychain()):
+        locked = SealedSecret.objects.get(pk=secret.pk)
+        locked.name = "a new name typed by someone without the key"
+        with pytest.raises(custody.KeysLocked), transaction.atomic():
+            locked.save()
+    assert stored(secret) == before
+
+
+def test_a_ring_ciphertext_still_opens_and_moves_to_the_data_key_when_saved(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    old = SealedSecret.objects.create(name=NAME)  # no data key yet: under the ring
+    assert crypto.key_id_of(stored(old)) == crypto.keyring().primary_id
+    assert SealedSecret.objects.get(pk=old.pk).name == NAME
+    with keychain.using(chain):
+        old.data_key_id = secret.data_key_id
+        old.save()
+        assert SealedSecret.objects.get(pk=old.pk).name == NAME
+    assert sealing.data_key_id_of(stored(old)) == secret.data_key_id
+
+
+def test_a_value_copied_into_another_column_does_not_open(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    secret, chain = sealed
+    with keychain.using(chain):
+        raw = custody.require_data_key(secret.data_key_id)  # type: ignore[arg-type]
+    with pytest.raises(sealing.SealingError):
+        sealing.decrypt_field(raw, stored(secret), "fieldtest.sealedsecret.details")
