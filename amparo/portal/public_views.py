@@ -12,7 +12,7 @@ import csv
 import hashlib
 import io
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from functools import wraps
 from typing import Any
 
@@ -351,25 +351,28 @@ def _licence_note() -> str:
     }
 
 
-@portal_page
-def reprisals_csv(request: HttpRequest, language: str) -> HttpResponse:
+def _csv_download(
+    name: str, language: str, columns: Sequence[str], rows: Iterable[dict[str, Any]]
+) -> HttpResponse:
     buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=queries.COLUMNS)
+    writer = csv.DictWriter(buffer, fieldnames=columns)
     writer.writeheader()
-    writer.writerows(queries.open_data_rows(language))
+    writer.writerows(rows)
     response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="reprisals-{language}.csv"'
+    response["Content-Disposition"] = f'attachment; filename="{name}-{language}.csv"'
     return response
 
 
-@portal_page
-def reprisals_json(request: HttpRequest, language: str) -> HttpResponse:
+def _json_download(
+    language: str, dictionary: Mapping[str, Any], rows: Iterable[dict[str, Any]]
+) -> HttpResponse:
+    """The rows with the licence and the data dictionary that say what they are."""
     body = {
         "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
         "language": language,
         "generated": timezone.now().isoformat(timespec="seconds"),
-        "data_dictionary": {column: str(text) for column, text in DATA_DICTIONARY.items()},
-        "rows": list(queries.open_data_rows(language)),
+        "data_dictionary": {column: str(text) for column, text in dictionary.items()},
+        "rows": list(rows),
     }
     return HttpResponse(
         json.dumps(body, ensure_ascii=False, indent=1),
@@ -378,30 +381,29 @@ def reprisals_json(request: HttpRequest, language: str) -> HttpResponse:
 
 
 @portal_page
+def reprisals_csv(request: HttpRequest, language: str) -> HttpResponse:
+    return _csv_download("reprisals", language, queries.COLUMNS, queries.open_data_rows(language))
+
+
+@portal_page
+def reprisals_json(request: HttpRequest, language: str) -> HttpResponse:
+    return _json_download(language, DATA_DICTIONARY, queries.open_data_rows(language))
+
+
+@portal_page
 def recommendations_csv(request: HttpRequest, language: str) -> HttpResponse:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=queries.RECOMMENDATION_COLUMNS)
-    writer.writeheader()
-    writer.writerows(queries.recommendation_rows(language))
-    response = HttpResponse(buffer.getvalue(), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="recommendations-{language}.csv"'
-    return response
+    return _csv_download(
+        "recommendations",
+        language,
+        queries.RECOMMENDATION_COLUMNS,
+        queries.recommendation_rows(language),
+    )
 
 
 @portal_page
 def recommendations_json(request: HttpRequest, language: str) -> HttpResponse:
-    body = {
-        "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
-        "language": language,
-        "generated": timezone.now().isoformat(timespec="seconds"),
-        "data_dictionary": {
-            column: str(text) for column, text in RECOMMENDATION_DICTIONARY.items()
-        },
-        "rows": list(queries.recommendation_rows(language)),
-    }
-    return HttpResponse(
-        json.dumps(body, ensure_ascii=False, indent=1),
-        content_type="application/json; charset=utf-8",
+    return _json_download(
+        language, RECOMMENDATION_DICTIONARY, queries.recommendation_rows(language)
     )
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db.models import Count, Max, Q, QuerySet
 
@@ -117,6 +117,15 @@ def items(filters: ItemFilters | None = None) -> QuerySet[PublicItem]:
 
 def with_records(found: Iterable[PublicItem]) -> list[tuple[PublicItem, dict[str, Any]]]:
     """Each item with its record from its publication's snapshot (one query for them all)."""
+    return _with_snapshot_records(found, "events")
+
+
+_Indexed = TypeVar("_Indexed", PublicItem, PublicRecommendation)
+
+
+def _with_snapshot_records(
+    found: Iterable[_Indexed], records: str
+) -> list[tuple[_Indexed, dict[str, Any]]]:
     rows = list(found)
     contents = dict(
         Publication.objects.filter(
@@ -124,7 +133,7 @@ def with_records(found: Iterable[PublicItem]) -> list[tuple[PublicItem, dict[str
         ).values_list("pk", "content")
     )
     by_code = {
-        pk: {record.get("code"): record for record in content.get("events", [])}
+        pk: {record.get("code"): record for record in content.get(records, [])}
         for pk, content in contents.items()
     }
     return [(item, dict(by_code.get(item.publication_id, {}).get(item.code, {}))) for item in rows]
@@ -308,17 +317,7 @@ def with_recommendations(
     found: Iterable[PublicRecommendation],
 ) -> list[tuple[PublicRecommendation, dict[str, Any]]]:
     """Each item with its record from its publication's snapshot (one query for them all)."""
-    rows = list(found)
-    contents = dict(
-        Publication.objects.filter(
-            pk__in={item.publication_id for item in rows}, state=Publication.State.PUBLISHED
-        ).values_list("pk", "content")
-    )
-    by_code = {
-        pk: {record.get("code"): record for record in content.get("recommendations", [])}
-        for pk, content in contents.items()
-    }
-    return [(item, dict(by_code.get(item.publication_id, {}).get(item.code, {}))) for item in rows]
+    return _with_snapshot_records(found, "recommendations")
 
 
 def _live_recommendation_records() -> Iterator[tuple[Publication, dict[str, Any]]]:
