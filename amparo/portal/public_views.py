@@ -120,7 +120,11 @@ def portal_page(view: View) -> View:
         if request.headers.get("If-None-Match") == etag:
             response: HttpResponse = HttpResponseNotModified()
         else:
-            stored = cache.get(f"portal:{key}")
+            # Only addresses without a query string are kept: each search or filter would
+            # otherwise be a new entry, and anyone could fill the cache (the process's memory)
+            # with copies of the largest download by adding ?1, ?2, ... to its address.
+            cacheable = not request.META.get("QUERY_STRING")
+            stored = cache.get(f"portal:{key}") if cacheable else None
             if stored is not None:
                 content, headers = stored
                 response = HttpResponse(content)
@@ -130,7 +134,7 @@ def portal_page(view: View) -> View:
                 with translation.override(language):
                     request.LANGUAGE_CODE = language
                     response = view(request, language=language, **kwargs)
-                if response.status_code == 200:
+                if cacheable and response.status_code == 200:
                     headers = {
                         name: response[name]
                         for name in ("Content-Type", "Content-Disposition")

@@ -249,3 +249,20 @@ def test_a_page_cached_in_one_language_or_for_one_browser_is_not_served_in_anoth
     assert english["Content-Language"] == "en"
     for lookalike in ("/de/portal/", "/ar//portal/", "/AR/portal/", "/ar%2F/portal/"):
         assert client.get(lookalike).status_code == 404, lookalike
+
+
+def test_addresses_with_a_query_string_are_not_kept_in_the_cache(
+    world: World, client: Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Otherwise ?1, ?2, ... on the largest download fill the server's memory with copies."""
+    from amparo.portal import public_views
+
+    publish(world)
+    kept: list[str] = []
+    monkeypatch.setattr(public_views.cache, "set", lambda key, *args, **kwargs: kept.append(key))
+    for number in range(5):
+        assert client.get(f"/portal/data/reprisals.csv?{number}").status_code == 200
+        assert client.get(f"/portal/reprisals/?q=word{number}").status_code == 200
+    assert kept == []
+    assert client.get("/portal/data/reprisals.csv").status_code == 200
+    assert len(kept) == 1
