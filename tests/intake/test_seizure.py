@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import itertools
+import json
 import re
 import shutil
 import sqlite3
@@ -112,18 +113,51 @@ def reporter_writes_back(receipt: str) -> str:
     return str(response.content.decode())
 
 
-def copy_everything(target: Path) -> list[Path]:
-    """Every file the instance has: the database (and journal), the key ring, the var dir."""
-    connection.close()  # as a seized, powered-off server: the journal checkpointed or not
-    sources = [Path(settings.DATABASES["default"]["TEST"]["NAME"]), Path(settings.AMPARO_KEY_FILE)]
-    copied = []
-    for source in sources:
-        for path in source.parent.glob(source.name + "*"):
-            copied.append(Path(shutil.copy(path, target / f"{len(copied)}-{path.name}")))
-    for path in Path(settings.VAR_DIR).rglob("*"):
+def copy_everything(target: Path) -> tuple[Path, list[Path]]:
+    """Every file the instance has: the database (and journal), the key ring, the var dir; and
+    which of them is the database."""
+    database, copied = _copy_database(target)
+    for path in [Path(settings.AMPARO_KEY_FILE), *Path(settings.VAR_DIR).rglob("*")]:
         if path.is_file():
             copied.append(Path(shutil.copy(path, target / f"{len(copied)}-{path.name}")))
-    return copied
+    return database, copied
+
+
+def _copy_database(target: Path) -> tuple[Path, list[Path]]:
+    """SQLite's file and journal, as a seized, powered-off server leaves them (checkpointed or
+    not); PostgreSQL's tables, every row, exported to an SQLite file (what its data directory
+    yields to whoever reads it), so that the same attack reads both."""
+    if connection.vendor == "sqlite":
+        source = Path(settings.DATABASES["default"]["TEST"]["NAME"])
+        connection.close()
+        copied = [
+            Path(shutil.copy(path, target / f"{index}-{path.name}"))
+            for index, path in enumerate(sorted(source.parent.glob(source.name + "*")))
+        ]
+        return copied[0], copied
+    export = target / "database.sqlite3"
+    with sqlite3.connect(export) as db, connection.cursor() as cursor:
+        for table in connection.introspection.table_names(cursor):
+            cursor.execute(f'SELECT * FROM "{table}"')
+            names = [column.name for column in cursor.description]
+            columns = ", ".join(f'"{name}"' for name in names)
+            db.execute(f'CREATE TABLE "{table}" ({columns})')
+            db.executemany(
+                f'INSERT INTO "{table}" VALUES ({", ".join("?" * len(names))})',
+                [[_as_stored(value) for value in row] for row in cursor.fetchall()],
+            )
+    connection.close()
+    return export, [export]
+
+
+def _as_stored(value: Any) -> Any:
+    if value is None or isinstance(value, int | float | str | bytes):
+        return value
+    if isinstance(value, memoryview):
+        return value.tobytes()
+    if isinstance(value, dict | list):
+        return json.dumps(value)
+    return str(value)
 
 
 def stored_values(database: Path) -> Iterator[tuple[str, str, Any]]:
@@ -224,17 +258,12 @@ def test_a_seized_server_reveals_no_report_while_nobody_is_signed_in(
 
     seized = tmp_path / "seized"
     seized.mkdir()
-    files = copy_everything(seized)
+    database, files = copy_everything(seized)
     everything = raw_bytes(files)
     for text in PLAINTEXTS:
         assert text.encode() not in everything, text
     assert FILE_TEXT not in everything
     ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    database = next(
-        path
-        for path in files
-        if path.name.endswith(Path(settings.DATABASES["default"]["TEST"]["NAME"]).name)
-    )
     assert attack(database, ring, keychain.Keychain()) == set()
 
 
@@ -248,12 +277,7 @@ def test_with_one_member_signed_in_only_their_organisation_s_reports_open(
     session_key = focal.session.session_key
     seized = tmp_path / "seized"
     seized.mkdir()
-    files = copy_everything(seized)
-    database = next(
-        path
-        for path in files
-        if path.name.endswith(Path(settings.DATABASES["default"]["TEST"]["NAME"]).name)
-    )
+    database, _files = copy_everything(seized)
     ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
     with sqlite3.connect(database) as db:
         (data,) = db.execute(
