@@ -11,10 +11,12 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from amparo.core import custody, keychain, sealing
+from amparo.core import crypto, custody, keychain, sealing
 from amparo.core.models import OrganisationKey, User
 
 _pairs: dict[bytes, bytes] = {}
@@ -71,3 +73,12 @@ def grant_everything(user: User, password: str) -> keychain.Keychain:
     custody.unlock(user, password)  # makes the personal key where missing
     custody.fulfil_pending_grants(chain=everyone_keychain())
     return custody.unlock(user, password).keychain
+
+
+def own_copy_of_the_ring(settings: Any, directory: Path) -> None:
+    """A copy of the installation's key ring that a test may rotate and retire keys in. A copy,
+    not a new ring: the derivation key never changes in an installation, and the stored public
+    keys' MACs were made with it."""
+    key_file = directory / "keyring.json"
+    crypto.write_keyring(crypto.keyring(), key_file, replace=False)
+    settings.AMPARO_KEY_FILE = key_file

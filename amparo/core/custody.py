@@ -20,6 +20,8 @@ Every function records an audit entry for what it changed; none logs key materia
 
 from __future__ import annotations
 
+import hmac
+import logging
 import secrets
 import uuid
 from dataclasses import dataclass
@@ -42,17 +44,29 @@ from amparo.core.models import (
     User,
 )
 
+logger = logging.getLogger(__name__)
+
 # The levels whose content is protected by organisation keys; public content needs none.
 LEVELS = (Clearance.RESTRICTED, Clearance.CONFIDENTIAL, Clearance.STRICTLY_CONFIDENTIAL)
 RECOVERY_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
 RECOVERY_LENGTH = 26  # 130 bits
 _CUSTODY_PURPOSE = "core.organisation_key.custody"
+_PUBLIC_KEY_PURPOSE = "core.public_key.owner"
 _RECOVERY_INFO = b"amparo recovery key/1"
 _TOKEN_INFO = b"amparo api token keys/1"
 
 
 class KeysLocked(DomainError):
     """The keys needed to read or write sealed content are not unlocked in this request."""
+
+
+class KeyTampered(Exception):
+    """A public key in the database is not the one the application stored (see
+    `_checked_public_key`): an attack, never a person's mistake, so no DomainError."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        logger.error("A stored public key failed its integrity check.")
 
 
 class CustodyError(DomainError):
@@ -93,7 +107,10 @@ def ensure_organisation_keys(organisation: Organisation) -> list[OrganisationKey
             continue
         pair = sealing.new_key_pair()
         key = OrganisationKey.objects.create(
-            organisation=organisation, level=level, public_key=pair.public
+            organisation=organisation,
+            level=level,
+            public_key=pair.public,
+            public_key_mac=_public_key_mac(pair.public, f"organisation {organisation.pk} {level}"),
         )
         key.server_custody = sealing.wrap(_custody_key(), pair.private, _custody_aad(key.pk))
         key.save(update_fields=["server_custody"])
@@ -162,6 +179,7 @@ def write_personal_key(user: User, password: str) -> str:
     PersonalKey.objects.create(
         user=user,
         public_key=pair.public,
+        public_key_mac=_public_key_mac(pair.public, f"user {user.pk}"),
         password_salt=password_salt,
         password_parameters=parameters.as_dict(),
         wrapped_by_password=sealing.wrap(
@@ -399,7 +417,9 @@ def fulfil_pending_grants(
                 organisation_key=key,
                 user=user,
                 sealed=sealing.seal(
-                    bytes(user.personal_key.public_key), private, _grant_aad(key.pk, user.pk)
+                    _checked_public_key(user.personal_key, f"user {user.pk}"),
+                    private,
+                    _grant_aad(key.pk, user.pk),
                 ),
             )
             audit.record(
@@ -462,9 +482,31 @@ def share_data_key(data_key: DataKey, raw: bytes, organisation: Organisation) ->
     copy, _created = DataKeyCopy.objects.update_or_create(
         data_key=data_key,
         organisation_key=key,
-        defaults={"sealed": sealing.seal(bytes(key.public_key), raw, _data_key_aad(data_key.pk))},
+        defaults={
+            "sealed": sealing.seal(
+                _checked_public_key(key, f"organisation {key.organisation_id} {key.level}"),
+                raw,
+                _data_key_aad(data_key.pk),
+            )
+        },
     )
     return copy
+
+
+def _public_key_mac(public: bytes, owner: str) -> str:
+    return crypto.keyed_digest(f"{owner}:{public.hex()}", _PUBLIC_KEY_PURPOSE)
+
+
+def _checked_public_key(key: OrganisationKey | PersonalKey, owner: str) -> bytes:
+    """The public key, once its MAC shows the application stored it for this owner: whoever
+    can write to the database but holds no key file cannot have reports or grants sealed to a
+    key of theirs."""
+    public = bytes(key.public_key)
+    if not hmac.compare_digest(key.public_key_mac, _public_key_mac(public, owner)):
+        raise KeyTampered(
+            _("A stored public key failed its integrity check: nothing was sealed to it.")
+        )
+    return public
 
 
 def _secret_private(secret: bytes, salt: bytes, info: bytes) -> bytes:

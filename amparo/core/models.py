@@ -248,6 +248,9 @@ class OrganisationKey(models.Model):
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="keys")
     level = models.PositiveSmallIntegerField(choices=Clearance.choices)
     public_key = models.BinaryField()
+    # HMAC of the public key and its owner under the server's key ring: a key swapped in the
+    # database behind the application's back is refused before anything is sealed to it.
+    public_key_mac = models.CharField(max_length=64, editable=False)
     server_custody = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -270,6 +273,7 @@ class PersonalKey(models.Model):
 
     user = models.OneToOneField(User, on_delete=models.CASCADE, related_name="personal_key")
     public_key = models.BinaryField()
+    public_key_mac = models.CharField(max_length=64, editable=False)  # as OrganisationKey's
     password_salt = models.BinaryField()
     # The Argon2id parameters the password wrapper was made with ({"t", "m", "p"}).
     password_parameters = models.JSONField()

@@ -16,6 +16,7 @@ from amparo.api import tokens
 from amparo.core import custody, keychain, sealing, services
 from amparo.core.models import (
     Clearance,
+    DataKeyCopy,
     KeyGrant,
     Membership,
     Organisation,
@@ -383,3 +384,33 @@ def test_an_expired_session_drops_the_keys() -> None:
     response = client.get(reverse("core:account"))
     assert response.status_code == 302
     assert response.cookies[keychain.COOKIE_NAME].value == ""
+
+
+def test_a_public_key_swapped_in_the_database_gets_nothing_sealed_to_it() -> None:
+    """An attacker who can write to the database (not read the key file) puts their own public
+    key in place of the organisation's, or of a member's, to read what is sealed next."""
+    org = organisation()
+    attacker = sealing.new_key_pair()
+    OrganisationKey.objects.filter(organisation=org).update(public_key=attacker.public)
+    with pytest.raises(custody.KeyTampered):
+        custody.new_data_key(org, Clearance.RESTRICTED)
+    assert not DataKeyCopy.objects.exists()
+
+    other = organisation()
+    member = UserFactory()
+    PersonalKey.objects.filter(user=member).update(public_key=attacker.public)
+    with keychain.using(keychain.Keychain()), pytest.raises(custody.KeyTampered):
+        services.add_member(
+            None, user=member, organisation=other, role="documentalist", clearance=1
+        )
+    assert not KeyGrant.objects.filter(user=member).exists()
+
+
+def test_a_genuine_key_of_another_owner_copied_into_the_row_is_refused_too() -> None:
+    first, second = organisation(), organisation()
+    genuine = OrganisationKey.objects.get(organisation=second, level=Clearance.RESTRICTED)
+    OrganisationKey.objects.filter(organisation=first, level=Clearance.RESTRICTED).update(
+        public_key=genuine.public_key, public_key_mac=genuine.public_key_mac
+    )
+    with pytest.raises(custody.KeyTampered):
+        custody.new_data_key(first, Clearance.RESTRICTED)

@@ -16,6 +16,7 @@ from amparo.intake import sanitise
 from amparo.intake.models import Attachment, Message, Submission
 from amparo.intake.services import attachments, handling
 from tests.factories import intake_report
+from tests.keys import own_copy_of_the_ring
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +54,7 @@ def back_under_the_ring(submission: Submission) -> None:
 def test_migrate_moves_ring_reports_to_data_keys_resumably_then_retires_the_old_key(
     receiving: Organisation, documentalist: User, settings: Any, tmp_path: Path
 ) -> None:
-    key_file = tmp_path / "keyring.json"
-    crypto.write_keyring(crypto.generate_keyring(), key_file, replace=False)
-    settings.AMPARO_KEY_FILE = key_file
+    own_copy_of_the_ring(settings, tmp_path)
     first, _receipt = intake_report(
         victim_name="Rosa Huanca", files=[sanitise.clean("a.txt", b"the letter")]
     )
@@ -101,9 +100,7 @@ def test_the_keys_migrate_command_reports_what_it_moved(
 
     from django.core.management import call_command
 
-    key_file = tmp_path / "keyring.json"
-    crypto.write_keyring(crypto.generate_keyring(), key_file, replace=False)
-    settings.AMPARO_KEY_FILE = key_file
+    own_copy_of_the_ring(settings, tmp_path)
     submission, _receipt = intake_report()
     back_under_the_ring(submission)
     out = StringIO()

@@ -20,6 +20,7 @@ from amparo.intake.models import Attachment, AttachmentBlob
 from amparo.intake.services import attachments, follow_up
 from tests.factories import OrganisationFactory, intake_report
 from tests.intake.conftest import handler
+from tests.keys import own_copy_of_the_ring
 
 
 def _pdf_with_metadata() -> bytes:
@@ -128,9 +129,7 @@ def test_a_sealed_file_cannot_be_moved_to_another_row() -> None:
 def test_key_rotation_leaves_sealed_file_keys_alone_and_keeps_files_and_receipts_readable(
     receiving: Organisation, documentalist: User, settings: Any, tmp_path: Path
 ) -> None:
-    key_file = tmp_path / "keyring.json"
-    crypto.write_keyring(crypto.generate_keyring(), key_file, replace=False)
-    settings.AMPARO_KEY_FILE = key_file
+    own_copy_of_the_ring(settings, tmp_path)
     submission, receipt = intake_report(files=[sanitise.clean("a.txt", b"the letter")])
     attachment = Attachment.objects.get()
     blob_before = bytes(AttachmentBlob.objects.get().sealed)

@@ -31,6 +31,7 @@ class Migration(migrations.Migration):
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('level', models.PositiveSmallIntegerField(choices=[(0, 'Public'), (1, 'Restricted'), (2, 'Confidential'), (3, 'Strictly confidential')])),
                 ('public_key', models.BinaryField()),
+                ('public_key_mac', models.CharField(editable=False, max_length=64)),
                 ('server_custody', models.BinaryField(null=True)),
                 ('created_at', models.DateTimeField(auto_now_add=True)),
                 ('organisation', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='keys', to='core.organisation')),
@@ -73,6 +74,7 @@ class Migration(migrations.Migration):
             fields=[
                 ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
                 ('public_key', models.BinaryField()),
+                ('public_key_mac', models.CharField(editable=False, max_length=64)),
                 ('password_salt', models.BinaryField()),
                 ('password_parameters', models.JSONField()),
                 ('wrapped_by_password', models.BinaryField()),
