@@ -264,3 +264,16 @@ def test_a_level_rising_the_same_day_tells_the_recipients_again_and_shortens_the
 
     alerts.raise_alerts([dataclasses.replace(later, reasons=("risk_level:high",))])
     assert AuditEntry.objects.filter(action="warning.alert.level_rise").count() == 1
+
+
+def test_a_response_done_after_someone_closed_the_alert_does_not_close_it_again(
+    escalating: World,
+) -> None:
+    evaluation.evaluate([escalating.defender.pk])
+    alert = latest(escalating)
+    as_the_plan_read_it = Alert.objects.get(pk=alert.pk)
+    alerts.close(escalating.focal_point, alert)
+    alerts.resolve(as_the_plan_read_it, escalating.network_focal)
+    assert AuditEntry.objects.filter(action="warning.alert.close").count() == 1
+    alert.refresh_from_db()
+    assert alert.closed_by == escalating.focal_point

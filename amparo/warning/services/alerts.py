@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.db import transaction
 from django.db.models import Q, QuerySet
@@ -358,12 +359,7 @@ def acknowledge(actor: User, alert: Alert, note: str = "") -> Acknowledgement:
 def close(actor: User, alert: Alert) -> Alert:
     alert = _locked(alert)
     access.require(actor, access.CLOSE, alert)
-    alert.status = Alert.Status.CLOSED
-    alert.closed_at = timezone.now()
-    alert.closed_by = actor
-    alert.save(update_fields=["status", "closed_at", "closed_by"])
-    audit.record(actor, AuditAction.WARNING_ALERT_CLOSE, alert, organisation=alert.organisation)
-    return alert
+    return _close(alert, actor, closed_by=actor)
 
 
 def _locked(alert: Alert) -> Alert:
@@ -374,8 +370,31 @@ def _locked(alert: Alert) -> Alert:
 def resolve(alert: Alert, actor: User | None) -> Alert:
     """Close an alert because the response to it is done (every action of its plan finished):
     the response app decides that, whoever marked the last action done."""
+    alert = _locked(alert)  # a person may have closed it meanwhile: closed once, audited once
     if alert.status == Alert.Status.CLOSED:
         return alert
+    return _close(alert, actor, closed_by=None, changes={"response_done": True})
+
+
+def _close(
+    alert: Alert,
+    actor: User | None,
+    *,
+    closed_by: User | None,
+    changes: dict[str, Any] | None = None,
+) -> Alert:
+    alert.status = Alert.Status.CLOSED
+    alert.closed_at = timezone.now()
+    alert.closed_by = closed_by
+    alert.save(update_fields=["status", "closed_at", "closed_by"])
+    audit.record(
+        actor,
+        AuditAction.WARNING_ALERT_CLOSE,
+        alert,
+        organisation=alert.organisation,
+        changes=changes,
+    )
+    return alert
     alert.status = Alert.Status.CLOSED
     alert.closed_at = timezone.now()
     alert.save(update_fields=["status", "closed_at"])
