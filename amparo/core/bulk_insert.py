@@ -3,7 +3,8 @@
 `QuerySet.bulk_create` compiles every value into SQL on its own, which is most of the time of a
 bulk write (an import, the statistics facts of thousands of events). Here each value still goes
 through its field as a save sends it (`pre_save` for the timestamps and the blind index,
-`get_db_prep_save` for encryption), and the statement is compiled once. No signals are sent, as
+`get_db_prep_save` for encryption; sealed rows get their data key first, as `save` gives it), and
+the statement is compiled once. No signals are sent, as
 with `bulk_create`. Call inside the caller's transaction.
 """
 
@@ -15,7 +16,9 @@ from typing import Any
 from django.db import connection, models
 from django.utils import timezone
 
+from amparo.core import custody
 from amparo.core.fields import BlindIndexField, EncryptedField
+from amparo.core.models import SealedRecord
 
 # Fields whose Python values the database drivers take as they are.
 _PLAIN = (
@@ -41,6 +44,9 @@ def insert(rows: Sequence[models.Model], *, numbered: bool = False) -> None:
     if numbered:
         for row, pk in zip(rows, _reserve_ids(model, len(rows)), strict=True):
             row.pk = pk
+    for row in rows:
+        if isinstance(row, SealedRecord):
+            custody.assign_data_key(row)
     # One moment for every timestamp of the statement (as one save would give its row).
     moment = timezone.now()
     for f in fields:

@@ -24,15 +24,17 @@ import hmac
 import logging
 import secrets
 import uuid
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 
 from django.contrib.auth import password_validation
-from django.db import transaction
+from django.db import models, transaction
 from django.utils.translation import gettext as _
 
 from amparo.core import access, audit, crypto, keychain, sealing
 from amparo.core.audit_actions import AuditAction
 from amparo.core.errors import DomainError
+from amparo.core.fields import EncryptedField, LockedValue
 from amparo.core.models import (
     Clearance,
     DataKey,
@@ -41,6 +43,7 @@ from amparo.core.models import (
     Organisation,
     OrganisationKey,
     PersonalKey,
+    SealedRecord,
     User,
 )
 
@@ -466,11 +469,13 @@ def revoke_unentitled_grants(organisation: Organisation) -> int:
 # --- data keys ----------------------------------------------------------------------------------
 
 
-def new_data_key(organisation: Organisation, level: int) -> DataKey:
+def new_data_key(organisation: Organisation, level: int, *, dedicated: bool = True) -> DataKey:
     """A new random data key for a record of `organisation` at `level`, sealed to that
     organisation's key, and open in the current keychain for the rest of the request."""
     raw = sealing.new_secret()
-    data_key = DataKey.objects.create(id=uuid.uuid4(), organisation=organisation, level=level)
+    data_key = DataKey.objects.create(
+        id=uuid.uuid4(), organisation=organisation, level=level, dedicated=dedicated
+    )
     share_data_key(data_key, raw, organisation)
     keychain.current().data_keys[data_key.pk] = raw
     return data_key
@@ -545,26 +550,44 @@ def open_with_secret(data_key_id: uuid.UUID, secret: bytes, info: bytes) -> byte
 def open_data_key(data_key_id: uuid.UUID) -> bytes | None:
     """The data key, from the current keychain or opened with one of its organisation keys;
     None when nothing unlocked here opens it."""
+    open_data_keys([data_key_id])
+    return keychain.current().data_keys.get(data_key_id)
+
+
+def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
+    """Open into the current keychain every data key of `data_key_ids` that its organisation
+    keys open: one query for all of them (a list of records) instead of one per key."""
     chain = keychain.current()
-    raw = chain.data_keys.get(data_key_id)
-    if raw is not None or not chain.organisation_keys:
-        return raw
-    copies = DataKeyCopy.objects.filter(
-        data_key_id=data_key_id, organisation_key_id__in=list(chain.organisation_keys)
-    )
-    for copy in copies:
-        assert copy.organisation_key_id is not None
-        try:
-            raw = sealing.open_sealed(
-                chain.organisation_keys[copy.organisation_key_id],
-                copy.sealed,
-                _data_key_aad(data_key_id),
-            )
-        except sealing.SealingError:
-            continue
-        chain.data_keys[data_key_id] = raw
-        return raw
-    return None
+    missing = sorted({pk for pk in data_key_ids if pk is not None and pk not in chain.data_keys})
+    if not missing or not chain.organisation_keys:
+        return
+    for start in range(0, len(missing), _IDS_PER_QUERY):
+        copies = DataKeyCopy.objects.filter(
+            data_key_id__in=missing[start : start + _IDS_PER_QUERY],
+            organisation_key_id__in=list(chain.organisation_keys),
+        ).values_list(
+            "data_key_id",
+            "organisation_key_id",
+            "sealed",
+            "data_key__organisation_id",
+            "data_key__level",
+        )
+        for data_key_id, organisation_key_id, sealed, organisation_id, level in copies:
+            if data_key_id in chain.data_keys:
+                continue
+            try:
+                chain.data_keys[data_key_id] = sealing.open_sealed(
+                    chain.organisation_keys[organisation_key_id],
+                    sealed,
+                    _data_key_aad(data_key_id),
+                )
+            except sealing.SealingError:
+                continue
+            chain.key_scopes[data_key_id] = (organisation_id, level)
+
+
+# SQLite's default limit of variables in one statement is far above; a list page is far below.
+_IDS_PER_QUERY = 500
 
 
 def require_data_key(data_key_id: uuid.UUID) -> bytes:
@@ -577,3 +600,158 @@ def require_data_key(data_key_id: uuid.UUID) -> bytes:
             )
         )
     return raw
+
+
+# --- sealed rows (core.models.SealedRecord) -------------------------------------------------------
+
+
+def sealed_field_names(model: type[models.Model]) -> list[str]:
+    """The fields of `model` sealed with its row's data key."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, EncryptedField) and field.sealed_by == "data_key"
+    ]
+
+
+def _opens_everything(record: SealedRecord) -> bool:
+    """Whether every sealed value of `record` was opened here (or is new): only then may it
+    move to another data key, its values sealed again."""
+    return not any(
+        isinstance(getattr(record, name), LockedValue) for name in sealed_field_names(type(record))
+    )
+
+
+def assign_data_key(record: SealedRecord) -> bool:
+    """Give `record` the data key it must be sealed with (see SealedRecord); True when that
+    changed its key, so its sealed fields must be written again."""
+    if record.data_key_id is not None and not _opens_everything(record):
+        return False  # its values stay as they are, under the key that opens them
+    parent = record.sealing_parent()
+    if parent is not None:
+        if parent.data_key_id is None:
+            # A parent still under the ring (`amparo keys migrate` has not reached it): moved
+            # with its child, so that both are sealed with one key.
+            parent.save(update_fields=["data_key", *sealed_field_names(type(parent))])
+        target = parent.data_key_id
+    else:
+        organisation_id, level = record.sealing_scope()
+        scope = (organisation_id, max(level, Clearance.RESTRICTED))
+        if record.data_key_id is not None and _scope_of(record.data_key_id) == scope:
+            return False
+        target = writing_key(*scope)
+    if target is None or target == record.data_key_id:
+        return False
+    record.data_key_id = target
+    return True
+
+
+def _scope_of(data_key_id: uuid.UUID) -> tuple[int, int] | None:
+    chain = keychain.current()
+    scope = chain.key_scopes.get(data_key_id)
+    if scope is None:
+        row = DataKey.objects.filter(pk=data_key_id).values_list("organisation_id", "level").first()
+        if row is None:
+            return None
+        scope = chain.key_scopes[data_key_id] = (row[0], row[1])
+    return scope
+
+
+def writing_key(organisation_id: int, level: int) -> uuid.UUID:
+    """The data key that rows of `organisation_id` at `level` written in this request or job are
+    sealed with: made at the first such row (one seal, not one per row), open in the keychain
+    for the rest of it. Not dedicated: sharing moves the shared rows off it (`dedicate`)."""
+    chain = keychain.current()
+    scope = (organisation_id, level)
+    known = chain.writing_keys.get(scope)
+    if known is not None and (known.pending is None or _transaction_open(known.pending)):
+        return known.id
+    data_key = new_data_key(Organisation.objects.get(pk=organisation_id), level, dedicated=False)
+    made = keychain.WritingKey(data_key.pk)
+    if transaction.get_connection().in_atomic_block:
+
+        def committed() -> None:
+            made.pending = None
+
+        made.pending = committed
+        transaction.on_commit(committed)
+    chain.writing_keys[scope] = made
+    chain.key_scopes[data_key.pk] = scope
+    return data_key.pk
+
+
+def _transaction_open(on_commit: Callable[[], None]) -> bool:
+    """Whether the transaction that registered `on_commit` is still open: a rollback drops the
+    callbacks of what it undid (and the data key made there with them)."""
+    return any(entry[1] is on_commit for entry in transaction.get_connection().run_on_commit)
+
+
+@transaction.atomic
+def dedicate(records: Sequence[SealedRecord]) -> uuid.UUID:
+    """Make `records` (one record's rows, all sealed with one key: an event with its acts,
+    sources and comments; a person) the only rows sealed with their data key, so it can be
+    sealed to a partner: a key shared with other rows is replaced by a new dedicated key and the
+    rows' fields are sealed again under it. Returns the key. KeysLocked when the keys at hand do
+    not open them."""
+    keys = {record.data_key_id for record in records}
+    if len(keys) != 1:
+        raise ValueError("dedicate() takes the rows of one data key")
+    current = keys.pop()
+    if current is not None and DataKey.objects.filter(pk=current, dedicated=True).exists():
+        return current
+    if current is not None:
+        require_data_key(current)
+    if not all(_opens_everything(record) for record in records):
+        raise KeysLocked(
+            _("This record is sealed and your keys do not open it here: it cannot be shared.")
+        )
+    organisation_id, level = records[0].sealing_scope()
+    data_key = new_data_key(
+        Organisation.objects.get(pk=organisation_id), max(level, Clearance.RESTRICTED)
+    )
+    for record in records:
+        record.data_key_id = data_key.pk
+        # The model's own save: its assign_data_key keeps a key of the right scope.
+        models.Model.save(record, update_fields=["data_key", *sealed_field_names(type(record))])
+    return data_key.pk
+
+
+def share_sealed(data_key_id: uuid.UUID, organisation: Organisation) -> None:
+    """Seal a dedicated data key to `organisation` as well (a partner it is shared with)."""
+    data_key = DataKey.objects.get(pk=data_key_id)
+    if not data_key.dedicated:
+        raise ValueError("only a dedicated data key is shared (custody.dedicate)")
+    share_data_key(data_key, require_data_key(data_key_id), organisation)
+
+
+def unshare_sealed(data_key_ids: Iterable[uuid.UUID], organisation: Organisation) -> int:
+    """Delete `organisation`'s copies of these data keys (a withdrawn share); never the owner's.
+    Returns how many copies went."""
+    deleted, _by_model = (
+        DataKeyCopy.objects.filter(
+            data_key_id__in=list(data_key_ids), organisation_key__organisation=organisation
+        )
+        .exclude(data_key__organisation=organisation)
+        .delete()
+    )
+    return deleted
+
+
+def migrator(model: type[SealedRecord]) -> Callable[[int], int]:
+    """`amparo keys migrate` for `model` (core.keys.register_migration): up to `batch_size` of
+    its rows still under the ring are read with it and sealed with data keys, in one
+    transaction, with no person's key. Returns how many moved."""
+
+    def move(batch_size: int) -> int:
+        fields = ["data_key", *sealed_field_names(model)]
+        with keychain.using(keychain.Keychain()), transaction.atomic():
+            batch = list(
+                model._default_manager.select_for_update()
+                .filter(data_key__isnull=True)
+                .order_by("pk")[:batch_size]
+            )
+            for record in batch:
+                record.save(update_fields=fields)
+        return len(batch)
+
+    return move

@@ -90,6 +90,16 @@ class LockedValue(str):
         return "LockedValue(…)"
 
 
+def _holds_locked(value: Any) -> bool:
+    if isinstance(value, LockedValue):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_locked(item) for item in value.values())
+    if isinstance(value, list | tuple):
+        return any(_holds_locked(item) for item in value)
+    return False
+
+
 LOCKED_LABEL = gettext_lazy("[Locked: your keys do not open this. Sign in again to unlock them.]")
 
 
@@ -258,6 +268,18 @@ class EncryptedJSONField(EncryptedField[_ST, _GT]):
         return name, path, args, kwargs
 
     def encode(self, value: Any) -> str:
+        if _holds_locked(value):
+            from amparo.core.custody import KeysLocked
+
+            # A snapshot or list built from rows the keys here do not open would store the
+            # "locked" label in place of a name, for good: refused, nothing is written.
+            raise KeysLocked(
+                _(
+                    "%(field)s would keep a value that your keys do not open: nothing was "
+                    "written. Sign in again, or ask someone whose keys open it."
+                )
+                % {"field": self.purpose}
+            )
         return json.dumps(value, cls=self.encoder, ensure_ascii=False, separators=(",", ":"))
 
     def decode(self, text: str) -> Any:

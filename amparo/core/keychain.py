@@ -37,6 +37,16 @@ _SESSION_AAD = b"amparo session keys/1:"
 
 
 @dataclass
+class WritingKey:
+    """A data key made in this request or job for new rows. `pending` is the on-commit callback
+    of the transaction that made it while that transaction is open (None once committed, or when
+    made outside one): if the transaction rolls back, its key no longer exists."""
+
+    id: uuid.UUID
+    pending: Callable[[], None] | None = None
+
+
+@dataclass
 class Keychain:
     """Organisation private keys (by OrganisationKey id) and the data keys opened with them."""
 
@@ -45,12 +55,26 @@ class Keychain:
     # Organisation keys taken out of the server's custody to be granted (amparo.core.custody):
     # never read with, never kept in a session.
     custody: dict[int, bytes] = field(default_factory=dict, repr=False)
+    # The data key that rows written here are sealed with, by (organisation id, level): one per
+    # request or job, not one per row (`custody.writing_key`), each with the callback that
+    # marks it committed while its transaction is open.
+    writing_keys: dict[tuple[int, int], WritingKey] = field(default_factory=dict, repr=False)
+    # The (organisation id, level) each data key known here is sealed to.
+    key_scopes: dict[uuid.UUID, tuple[int, int]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"
 
     def __bool__(self) -> bool:
         return bool(self.organisation_keys or self.data_keys)
+
+    def clear(self) -> None:
+        """Forget every key (the end of a request or job)."""
+        self.organisation_keys.clear()
+        self.data_keys.clear()
+        self.custody.clear()
+        self.writing_keys.clear()
+        self.key_scopes.clear()
 
     def to_bytes(self) -> bytes:
         return json.dumps(
@@ -160,9 +184,7 @@ class UnlockedKeysMiddleware:
             )
         with using(keychain):
             response = self.get_response(request)
-        keychain.organisation_keys.clear()
-        keychain.data_keys.clear()
-        keychain.custody.clear()
+        keychain.clear()
         if COOKIE_NAME in request.COOKIES and not request.user.is_authenticated:
             drop_cookie(response)
         return response

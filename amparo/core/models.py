@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from typing import ClassVar
+import uuid
+from typing import Any, ClassVar
 
 import pycountry
 from django.contrib.auth.models import AbstractUser
@@ -321,6 +322,11 @@ class DataKey(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="data_keys"
     )
     level = models.PositiveSmallIntegerField(choices=Clearance.choices)
+    # Only the rows of one record use it (a report; an event and its acts, sources and
+    # comments; a person), so it can be sealed to a partner without opening anything else. A
+    # key that is not dedicated seals the rows one request or job wrote (an import's thousands
+    # of persons); sharing moves the shared rows to a dedicated key first (`custody.dedicate`).
+    dedicated = models.BooleanField(default=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -357,3 +363,41 @@ class DataKeyCopy(models.Model):
 
     def __str__(self) -> str:
         return f"{self.data_key_id} copy"
+
+
+class SealedRecord(models.Model):
+    """A row whose identifying fields are sealed with a data key (issue 16): declare them
+    `EncryptedTextField(..., sealed_by="data_key")` and say whose and of what level the row is.
+
+    Saving gives the row its data key first (`custody.assign_data_key`): the key of the request
+    or job for the row's organisation and level, or its parent's (`sealing_parent`: an act is
+    sealed with its event's key). A row whose level or organisation changed moves to a key of
+    the new one, its fields sealed again; a row whose values the keys at hand do not open keeps
+    its key and its ciphertexts. `amparo.core.bulk_insert` does the same for many rows."""
+
+    data_key = models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
+    data_key_id: uuid.UUID | None
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from amparo.core import custody
+
+        if custody.assign_data_key(self) and kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {
+                *kwargs["update_fields"],
+                "data_key",
+                *custody.sealed_field_names(type(self)),
+            }
+        super().save(*args, **kwargs)
+
+    def sealing_scope(self) -> tuple[int, int]:
+        """(organisation id, clearance level) that the row's data key is sealed to."""
+        raise NotImplementedError
+
+    def sealing_parent(self) -> SealedRecord | None:
+        """The row whose data key this one is sealed with, if any (an act: its event)."""
+        return None

@@ -10,20 +10,11 @@ is sealed to the organisations (see `common.row_data_key`).
 
 from __future__ import annotations
 
-from django.db import models, transaction
+from django.db import transaction
 
-from amparo.core import keychain
-from amparo.core.fields import EncryptedField
+from amparo.core import custody, keychain
 from amparo.intake.models import Attachment, Message, Note, Submission
 from amparo.intake.services.common import new_submission_key
-
-
-def _sealed_fields(model: type[models.Model]) -> list[str]:
-    return [
-        field.name
-        for field in model._meta.concrete_fields
-        if isinstance(field, EncryptedField) and field.sealed_by
-    ]
 
 
 def move_to_data_keys(batch_size: int) -> int:
@@ -38,10 +29,10 @@ def move_to_data_keys(batch_size: int) -> int:
         for submission in batch:
             data_key = new_submission_key(submission)
             submission.data_key = data_key
-            submission.save(update_fields=["data_key", *_sealed_fields(Submission)])
+            submission.save(update_fields=["data_key", *custody.sealed_field_names(Submission)])
             row_model: type[Message] | type[Note] | type[Attachment]
             for row_model in (Message, Note, Attachment):
-                fields = ["data_key", *_sealed_fields(row_model)]
+                fields = ["data_key", *custody.sealed_field_names(row_model)]
                 for row in row_model.objects.filter(submission=submission, data_key__isnull=True):
                     row.data_key = data_key
                     row.save(update_fields=fields)

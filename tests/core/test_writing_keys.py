@@ -1,0 +1,71 @@
+"""The data keys rows are sealed with (issue 16): one per request or job and scope, never one
+that a rolled-back transaction took with it; opened for many rows in one query."""
+
+from __future__ import annotations
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+
+from amparo.core import custody, keychain, sealing
+from amparo.core.models import Clearance, DataKey, DataKeyCopy, OrganisationKey
+from tests.factories import OrganisationFactory
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_keys]
+
+
+def test_rows_written_in_one_job_share_one_key_per_organisation_and_level() -> None:
+    first, second = OrganisationFactory(), OrganisationFactory()
+    with keychain.using(keychain.Keychain()):
+        confidential = custody.writing_key(first.pk, Clearance.CONFIDENTIAL)
+        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL) == confidential
+        assert custody.writing_key(first.pk, Clearance.RESTRICTED) != confidential
+        assert custody.writing_key(second.pk, Clearance.CONFIDENTIAL) != confidential
+    with keychain.using(keychain.Keychain()):
+        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL) != confidential
+    assert not DataKey.objects.get(pk=confidential).dedicated
+
+
+def test_a_key_made_in_a_rolled_back_transaction_is_not_used_again() -> None:
+    organisation = OrganisationFactory()
+    with keychain.using(keychain.Keychain()):
+        with pytest.raises(RuntimeError), transaction.atomic():
+            undone = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL)
+            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL) == undone
+            raise RuntimeError
+        assert not DataKey.objects.filter(pk=undone).exists()
+        with transaction.atomic():
+            kept = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL)
+        assert kept != undone
+        assert DataKey.objects.filter(pk=kept).exists()
+        # Committed: used again, in a later transaction too.
+        with transaction.atomic():
+            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL) == kept
+
+
+def test_a_key_made_in_a_rolled_back_savepoint_is_not_used_again() -> None:
+    organisation = OrganisationFactory()
+    with keychain.using(keychain.Keychain()), transaction.atomic():
+        with pytest.raises(RuntimeError), transaction.atomic():
+            undone = custody.writing_key(organisation.pk, Clearance.RESTRICTED)
+            raise RuntimeError
+        assert custody.writing_key(organisation.pk, Clearance.RESTRICTED) != undone
+
+
+def test_many_data_keys_open_in_one_query() -> None:
+    organisation = OrganisationFactory()
+    custody.ensure_organisation_keys(organisation)
+    made = [custody.new_data_key(organisation, Clearance.CONFIDENTIAL).pk for _ in range(30)]
+    holder = keychain.Keychain(
+        organisation_keys={
+            key.pk: sealing.unwrap(
+                custody._custody_key(), key.server_custody, custody._custody_aad(key.pk)
+            )
+            for key in OrganisationKey.objects.filter(organisation=organisation)
+        }
+    )
+    with keychain.using(holder), CaptureQueriesContext(connection) as queries:
+        custody.open_data_keys(made)
+    assert len(queries) == 1
+    assert set(holder.data_keys) == set(made)
+    assert DataKeyCopy.objects.filter(data_key_id__in=made).count() == 30
