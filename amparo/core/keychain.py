@@ -8,10 +8,10 @@ each request and clears it at the end; code outside a request (tasks, commands) 
 keychain, so it reads sealed fields as locked.
 
 Between requests the organisation keys stay in the session row, encrypted under a random secret
-that only the browser holds, in its own cookie (HttpOnly, Secure, SameSite=Strict). A copy of the
-session table without the cookie is useless; the cookie without the session row is a random
-number. Logging out flushes the session, and the middleware deletes the cookie of any request
-that has no signed-in user.
+that only the browser holds, in its own cookie (HttpOnly, Secure, SameSite as the session
+cookie's: Lax). A copy of the session table without the cookie is useless; the cookie without the
+session row is a random number. Logging out flushes the session, and the middleware deletes the
+cookie of any request that has no signed-in user.
 """
 
 from __future__ import annotations
@@ -155,12 +155,15 @@ def set_cookie(response: HttpResponse, secret: str) -> None:
         path="/",
         secure=settings.SESSION_COOKIE_SECURE,
         httponly=True,
-        samesite="Strict",
+        # As the session cookie: a link from an e-mail (a notice, an alert) opens the page with
+        # the keys. Strict bought nothing (the session cookie already signs such a visit in, and
+        # another site cannot read the page) and showed the first page "locked".
+        samesite=settings.SESSION_COOKIE_SAMESITE,
     )
 
 
 def drop_cookie(response: HttpResponse) -> None:
-    response.delete_cookie(COOKIE_NAME, path="/", samesite="Strict")
+    response.delete_cookie(COOKIE_NAME, path="/", samesite=settings.SESSION_COOKIE_SAMESITE)
 
 
 class UnlockedKeysMiddleware:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import Client
 from django.urls import reverse
@@ -190,7 +191,9 @@ def test_login_unlocks_the_granted_keys_into_the_session_under_the_cookie_secret
     response = log_in(client, user)
     assert response.status_code == 302  # type: ignore[attr-defined]
     cookie = response.cookies[keychain.COOKIE_NAME]  # type: ignore[attr-defined]
-    assert cookie["httponly"] and cookie["samesite"] == "Strict"
+    # Sent along a link followed from an e-mail, as the session cookie is (not Strict: the first
+    # page opened from a notice showed "locked" values).
+    assert cookie["httponly"] and cookie["samesite"] == "Lax" == settings.SESSION_COOKIE_SAMESITE
     restricted = OrganisationKey.objects.get(organisation=org, level=Clearance.RESTRICTED)
     assert set(session_keys(client, user).organisation_keys) == {restricted.pk}
     assert client.get(reverse("core:account")).content.decode().count("are unlocked") == 1
