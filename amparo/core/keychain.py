@@ -158,12 +158,12 @@ def set_cookie(response: HttpResponse, secret: str) -> None:
         # As the session cookie: a link from an e-mail (a notice, an alert) opens the page with
         # the keys. Strict bought nothing (the session cookie already signs such a visit in, and
         # another site cannot read the page) and showed the first page "locked".
-        samesite=settings.SESSION_COOKIE_SAMESITE,
+        samesite="Lax",
     )
 
 
 def drop_cookie(response: HttpResponse) -> None:
-    response.delete_cookie(COOKIE_NAME, path="/", samesite=settings.SESSION_COOKIE_SAMESITE)
+    response.delete_cookie(COOKIE_NAME, path="/", samesite="Lax")
 
 
 class UnlockedKeysMiddleware:
