@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime
+from typing import Any
 
 import pytest
 from django.core import mail
@@ -264,6 +265,48 @@ def test_a_level_rising_the_same_day_tells_the_recipients_again_and_shortens_the
 
     alerts.raise_alerts([dataclasses.replace(later, reasons=("risk_level:high",))])
     assert AuditEntry.objects.filter(action="warning.alert.level_rise").count() == 1
+
+
+def test_an_alert_raised_meanwhile_by_another_evaluation_takes_the_reasons_instead_of_failing(
+    escalating: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two evaluations of one person at once (two workers; an import's and the nightly run) both
+    found no alert for the day; the second to write hit the unique key and failed, losing its
+    reasons. Simulated: the other evaluation's alert appears between the read and the write."""
+    wanted = alerts.Raise(
+        person_id=escalating.defender.pk,
+        submission_id=None,
+        organisation_id=escalating.nhri.pk,
+        kind=Alert.Kind.LEVEL_RISE,
+        level="extreme",
+        reasons=("risk_level:extreme",),
+        signal_ids=(),
+        country="KE",
+        region="",
+        raised_on=timezone.localdate(),
+    )
+    other = dataclasses.replace(wanted, level="high", reasons=("risk_level:high",))
+    real_routing = alerts.routing
+    raced: list[bool] = []
+
+    class RoutingWhileAnotherEvaluationRaises:
+        def __init__(self) -> None:
+            self.plan = real_routing()
+
+        def __getattr__(self, name: str) -> object:
+            return getattr(self.plan, name)
+
+        def route_for(self, **kwargs: Any) -> object:
+            if not raced:
+                raced.append(True)
+                alerts.raise_alerts([other])
+            return self.plan.route_for(**kwargs)
+
+    monkeypatch.setattr(alerts, "routing", RoutingWhileAnotherEvaluationRaises)
+    assert alerts.raise_alerts([wanted]) == []
+    alert = Alert.objects.get(key=wanted.key)
+    assert alert.level == "extreme"
+    assert set(alert.reasons) == {"risk_level:extreme", "risk_level:high"}
 
 
 def test_a_response_done_after_someone_closed_the_alert_does_not_close_it_again(

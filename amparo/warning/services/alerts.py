@@ -15,7 +15,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -74,7 +74,12 @@ def raise_alerts(wanted: Sequence[Raise], *, now: datetime.datetime | None = Non
     plan = routing()
     raised: list[Alert] = []
     with transaction.atomic():
-        existing = {a.key: a for a in Alert.objects.filter(key__in=[w.key for w in wanted])}
+        # Locked: another evaluation (a second worker, an import's) merging into the same alert
+        # waits instead of overwriting its reasons.
+        existing = {
+            a.key: a
+            for a in Alert.objects.select_for_update().filter(key__in=[w.key for w in wanted])
+        }
         for item in wanted:
             alert = existing.get(item.key)
             if alert is not None:
@@ -87,21 +92,30 @@ def raise_alerts(wanted: Sequence[Raise], *, now: datetime.datetime | None = Non
                 defender_types=item.defender_types,
                 acts=item.acts,
             )
-            alert = Alert.objects.create(
-                key=item.key,
-                kind=item.kind,
-                person_id=item.person_id,
-                submission_id=item.submission_id,
-                organisation_id=item.organisation_id,
-                level=item.level,
-                reasons=list(item.reasons),
-                signal_ids=sorted(item.signal_ids),
-                country=item.country,
-                region=item.region,
-                route=route.id if route else "",
-                raised_on=item.raised_on,
-                deadline=now + datetime.timedelta(hours=plan.deadline_hours.get(item.level, 24)),
-            )
+            try:
+                with transaction.atomic():
+                    alert = Alert.objects.create(
+                        key=item.key,
+                        kind=item.kind,
+                        person_id=item.person_id,
+                        submission_id=item.submission_id,
+                        organisation_id=item.organisation_id,
+                        level=item.level,
+                        reasons=list(item.reasons),
+                        signal_ids=sorted(item.signal_ids),
+                        country=item.country,
+                        region=item.region,
+                        route=route.id if route else "",
+                        raised_on=item.raised_on,
+                        deadline=now
+                        + datetime.timedelta(hours=plan.deadline_hours.get(item.level, 24)),
+                    )
+            except IntegrityError:
+                # Raised meanwhile by an evaluation running at the same time (PostgreSQL): its
+                # alert takes these reasons, as a later run's would.
+                alert = existing[item.key] = Alert.objects.select_for_update().get(key=item.key)
+                _merge(alert, item, plan, now)
+                continue
             existing[item.key] = alert
             AlertRecipient.objects.create(
                 alert=alert,
