@@ -7,10 +7,13 @@ question. Roles that can see restricted data must use two-factor authentication.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
 from django.db.models import CharField, Q, QuerySet
 from django.db.models.functions import Cast
+from django_stubs_ext import StrOrPromise
 
 from amparo.core.models import (
     AuditEntry,
@@ -218,28 +221,54 @@ register_trail_access(Term._meta.label_lower, _can_view_vocabulary)
 
 
 # --- who holds organisation keys (issue 16) -------------------------------------------------------
-# An organisation's private key for a level is sealed to the members who may read the content it
-# protects. Each app that seals content registers, in `AppConfig.ready`, the memberships its own
-# access rules let read it (a Q on Membership: the same Q its access queries use), so there is
-# one rule set; clearance then decides the levels.
+# An organisation's private key for a level and a purpose is sealed to the members who may read
+# the content it protects. Each app that seals content registers its purpose in
+# `AppConfig.ready`, with the memberships its own access rules let read it (a Q on Membership:
+# the same Q its access queries use), so there is one rule set per purpose; clearance then decides
+# the levels. One key pair per purpose, not per organisation alone: a role some app lets read its
+# content (a documentalist, case records) must not hold the key of content another app keeps
+# from it (intake reports it does not handle).
 
 KeyReaders = Callable[[], Q]
-_key_readers: list[KeyReaders] = []
 
 
-def register_key_readers(readers: KeyReaders) -> None:
-    if readers not in _key_readers:
-        _key_readers.append(readers)
+@dataclass(frozen=True)
+class KeyPurpose:
+    name: str
+    # What the key protects, for administrators (pending keys on the organisation page).
+    label: StrOrPromise
+    readers: KeyReaders
 
 
-def key_reading_memberships(organisation: Organisation, level: int) -> QuerySet[Membership]:
-    """The active memberships of `organisation` entitled to its private key for `level`: a
-    role some app lets read sealed content, with clearance for `level`; with escrow
-    (settings.AMPARO_KEY_ESCROW), the organisation's administrators whatever their clearance."""
-    readers = Q(pk__in=[])
-    for registered in _key_readers:
-        readers |= registered()
-    entitled = readers & Q(clearance__gte=level)
+_key_purposes: dict[str, KeyPurpose] = {}
+
+
+def register_key_readers(purpose: str, label: StrOrPromise, readers: KeyReaders) -> None:
+    _key_purposes[purpose] = KeyPurpose(purpose, label, readers)
+
+
+def key_purposes() -> list[KeyPurpose]:
+    """Every registered purpose, in a stable order."""
+    return [_key_purposes[name] for name in sorted(_key_purposes)]
+
+
+def key_purpose(name: str) -> KeyPurpose:
+    try:
+        return _key_purposes[name]
+    except KeyError:
+        raise ImproperlyConfigured(
+            f"No app registered the key purpose {name!r} (core.access.register_key_readers)."
+        ) from None
+
+
+def key_reading_memberships(
+    organisation: Organisation, level: int, purpose: str
+) -> QuerySet[Membership]:
+    """The active memberships of `organisation` entitled to its private key for `level` and
+    `purpose`: a role that purpose's app lets read sealed content, with clearance for `level`;
+    with escrow (settings.AMPARO_KEY_ESCROW), the organisation's administrators whatever their
+    clearance."""
+    entitled = key_purpose(purpose).readers() & Q(clearance__gte=level)
     if settings.AMPARO_KEY_ESCROW:
         entitled |= Q(role=Role.ADMINISTRATOR)
     return Membership.objects.filter(

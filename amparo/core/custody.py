@@ -101,43 +101,62 @@ def _custody_aad(organisation_key_id: int) -> bytes:
 
 @transaction.atomic
 def ensure_organisation_keys(organisation: Organisation) -> list[OrganisationKey]:
-    """The organisation's key for every protected level, made where missing (held in the
-    server's custody until a member can receive it)."""
-    existing = {key.level: key for key in OrganisationKey.objects.filter(organisation=organisation)}
+    """The organisation's key for every protected level and registered purpose, made where
+    missing (held in the server's custody until a member can receive it)."""
+    existing = {
+        (key.purpose, key.level): key
+        for key in OrganisationKey.objects.filter(organisation=organisation)
+    }
     made = []
-    for level in LEVELS:
-        if level in existing:
-            continue
-        pair = sealing.new_key_pair()
-        key = OrganisationKey.objects.create(
-            organisation=organisation,
-            level=level,
-            public_key=pair.public,
-            public_key_mac=_public_key_mac(pair.public, f"organisation {organisation.pk} {level}"),
-        )
-        key.server_custody = sealing.wrap(_custody_key(), pair.private, _custody_aad(key.pk))
-        key.save(update_fields=["server_custody"])
-        existing[level] = key
-        made.append(Clearance(level).label)
+    for purpose in access.key_purposes():
+        for level in LEVELS:
+            if (purpose.name, level) in existing:
+                continue
+            pair = sealing.new_key_pair()
+            key = OrganisationKey.objects.create(
+                organisation=organisation,
+                level=level,
+                purpose=purpose.name,
+                public_key=pair.public,
+                public_key_mac=_public_key_mac(
+                    pair.public, _organisation_key_owner(organisation.pk, level, purpose.name)
+                ),
+            )
+            key.server_custody = sealing.wrap(_custody_key(), pair.private, _custody_aad(key.pk))
+            key.save(update_fields=["server_custody"])
+            existing[(purpose.name, level)] = key
+            made.append(f"{purpose.name}: {Clearance(level).label}")
     if made:
         audit.record(
             None,
             AuditAction.KEYS_ORGANISATION_CREATE,
             organisation,
             organisation=organisation,
-            changes={"levels": [str(label) for label in made]},
+            changes={"levels": made},
         )
         fulfil_pending_grants(organisation=organisation)
-    return [existing[level] for level in LEVELS]
+    return [
+        existing[(purpose.name, level)] for purpose in access.key_purposes() for level in LEVELS
+    ]
 
 
-def organisation_key(organisation: Organisation, level: int) -> OrganisationKey:
-    """The key that protects `organisation`'s content of `level` (public content: restricted)."""
+def organisation_key(organisation: Organisation, level: int, purpose: str) -> OrganisationKey:
+    """The key that protects `organisation`'s content of `level` for `purpose` (public
+    content: restricted)."""
     level = max(level, Clearance.RESTRICTED)
-    key = OrganisationKey.objects.filter(organisation=organisation, level=level).first()
+    key = OrganisationKey.objects.filter(
+        organisation=organisation, level=level, purpose=purpose
+    ).first()
     if key is None:
-        key = {k.level: k for k in ensure_organisation_keys(organisation)}[level]
+        access.key_purpose(purpose)  # an unknown purpose is a programming error: say so
+        key = {(k.purpose, k.level): k for k in ensure_organisation_keys(organisation)}[
+            (purpose, level)
+        ]
     return key
+
+
+def _organisation_key_owner(organisation_id: int, level: int, purpose: str) -> str:
+    return f"organisation {organisation_id} {level} {purpose}"
 
 
 # --- personal keys ------------------------------------------------------------------------------
@@ -341,20 +360,25 @@ def _token_aad(token_id: int) -> bytes:
 class PendingGrant:
     user: User
     level: int
+    purpose: str
     # Whether the person has a personal key yet (without one, nobody can grant them anything).
     has_personal_key: bool
 
     def get_level_display(self) -> str:
         return str(Clearance(self.level).label)
 
+    def get_purpose_display(self) -> str:
+        return str(access.key_purpose(self.purpose).label)
+
 
 def pending_grants(organisation: Organisation) -> list[PendingGrant]:
     """Members entitled to a key of `organisation` who do not hold it yet: for administrators."""
     pending = []
-    for key in OrganisationKey.objects.filter(organisation=organisation).order_by("level"):
+    keys = OrganisationKey.objects.filter(organisation=organisation).order_by("purpose", "level")
+    for key in keys:
         granted = set(key.grants.values_list("user_id", flat=True))
         memberships = (
-            access.key_reading_memberships(organisation, key.level)
+            access.key_reading_memberships(organisation, key.level, key.purpose)
             .exclude(user_id__in=granted)
             .select_related("user")
             .order_by("user__username")
@@ -368,6 +392,7 @@ def pending_grants(organisation: Organisation) -> list[PendingGrant]:
                 PendingGrant(
                     user=membership.user,
                     level=key.level,
+                    purpose=key.purpose,
                     has_personal_key=PersonalKey.objects.filter(user=membership.user).exists(),
                 )
             )
@@ -405,7 +430,7 @@ def fulfil_pending_grants(
             work.custody[key.pk] = private
         if private is None:
             continue
-        entitled = access.key_reading_memberships(key.organisation, key.level).filter(
+        entitled = access.key_reading_memberships(key.organisation, key.level, key.purpose).filter(
             user__personal_key__isnull=False
         )
         if for_user is not None:
@@ -430,7 +455,7 @@ def fulfil_pending_grants(
                 AuditAction.KEYS_GRANT,
                 user,
                 organisation=key.organisation,
-                changes={"level": str(Clearance(key.level).label)},
+                changes={"level": str(Clearance(key.level).label), "purpose": key.purpose},
             )
             made += 1
         if key.server_custody is not None and key.grants.exists():
@@ -451,7 +476,9 @@ def revoke_unentitled_grants(organisation: Organisation) -> int:
     ended, clearance lowered, role changed). Returns how many."""
     revoked = 0
     for key in OrganisationKey.objects.filter(organisation=organisation):
-        entitled = access.key_reading_memberships(organisation, key.level).values("user")
+        entitled = access.key_reading_memberships(organisation, key.level, key.purpose).values(
+            "user"
+        )
         stale = key.grants.exclude(user__in=entitled).select_related("user")
         for grant in stale:
             audit.record(
@@ -459,7 +486,7 @@ def revoke_unentitled_grants(organisation: Organisation) -> int:
                 AuditAction.KEYS_GRANT_REVOKE,
                 grant.user,
                 organisation=organisation,
-                changes={"level": str(Clearance(key.level).label)},
+                changes={"level": str(Clearance(key.level).label), "purpose": key.purpose},
             )
             grant.delete()
             revoked += 1
@@ -469,12 +496,19 @@ def revoke_unentitled_grants(organisation: Organisation) -> int:
 # --- data keys ----------------------------------------------------------------------------------
 
 
-def new_data_key(organisation: Organisation, level: int, *, dedicated: bool = True) -> DataKey:
+def new_data_key(
+    organisation: Organisation, level: int, purpose: str, *, dedicated: bool = True
+) -> DataKey:
     """A new random data key for a record of `organisation` at `level`, sealed to that
-    organisation's key, and open in the current keychain for the rest of the request."""
+    organisation's key for `purpose`, and open in the current keychain for the rest of the
+    request."""
     raw = sealing.new_secret()
     data_key = DataKey.objects.create(
-        id=uuid.uuid4(), organisation=organisation, level=level, dedicated=dedicated
+        id=uuid.uuid4(),
+        organisation=organisation,
+        level=level,
+        purpose=purpose,
+        dedicated=dedicated,
     )
     share_data_key(data_key, raw, organisation)
     keychain.current().data_keys[data_key.pk] = raw
@@ -482,14 +516,17 @@ def new_data_key(organisation: Organisation, level: int, *, dedicated: bool = Tr
 
 
 def share_data_key(data_key: DataKey, raw: bytes, organisation: Organisation) -> DataKeyCopy:
-    """Seal `data_key` (whose value is `raw`) to `organisation`'s key for its level."""
-    key = organisation_key(organisation, data_key.level)
+    """Seal `data_key` (whose value is `raw`) to `organisation`'s key for its level and
+    purpose."""
+    key = organisation_key(organisation, data_key.level, data_key.purpose)
     copy, _created = DataKeyCopy.objects.update_or_create(
         data_key=data_key,
         organisation_key=key,
         defaults={
             "sealed": sealing.seal(
-                _checked_public_key(key, f"organisation {key.organisation_id} {key.level}"),
+                _checked_public_key(
+                    key, _organisation_key_owner(key.organisation_id, key.level, key.purpose)
+                ),
                 raw,
                 _data_key_aad(data_key.pk),
             )
@@ -571,8 +608,9 @@ def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
             "sealed",
             "data_key__organisation_id",
             "data_key__level",
+            "data_key__purpose",
         )
-        for data_key_id, organisation_key_id, sealed, organisation_id, level in copies:
+        for data_key_id, organisation_key_id, sealed, organisation_id, level, purpose in copies:
             if data_key_id in chain.data_keys:
                 continue
             try:
@@ -583,7 +621,7 @@ def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
                 )
             except sealing.SealingError:
                 continue
-            chain.key_scopes[data_key_id] = (organisation_id, level)
+            chain.key_scopes[data_key_id] = (organisation_id, level, purpose)
 
 
 # SQLite's default limit of variables in one statement is far above; a list page is far below.
@@ -635,8 +673,7 @@ def assign_data_key(record: SealedRecord) -> bool:
             parent.save(update_fields=["data_key", *sealed_field_names(type(parent))])
         target = parent.data_key_id
     else:
-        organisation_id, level = record.sealing_scope()
-        scope = (organisation_id, max(level, Clearance.RESTRICTED))
+        scope = _scope_for(record)
         if record.data_key_id is not None and _scope_of(record.data_key_id) == scope:
             return False
         target = writing_key(*scope)
@@ -646,27 +683,40 @@ def assign_data_key(record: SealedRecord) -> bool:
     return True
 
 
-def _scope_of(data_key_id: uuid.UUID) -> tuple[int, int] | None:
+def _scope_for(record: SealedRecord) -> keychain.Scope:
+    """(organisation id, level, purpose) of the key `record` must be sealed with."""
+    organisation_id, level = record.sealing_scope()
+    return (organisation_id, max(level, Clearance.RESTRICTED), record._meta.app_label)
+
+
+def _scope_of(data_key_id: uuid.UUID) -> keychain.Scope | None:
     chain = keychain.current()
     scope = chain.key_scopes.get(data_key_id)
     if scope is None:
-        row = DataKey.objects.filter(pk=data_key_id).values_list("organisation_id", "level").first()
+        row = (
+            DataKey.objects.filter(pk=data_key_id)
+            .values_list("organisation_id", "level", "purpose")
+            .first()
+        )
         if row is None:
             return None
-        scope = chain.key_scopes[data_key_id] = (row[0], row[1])
+        scope = chain.key_scopes[data_key_id] = row
     return scope
 
 
-def writing_key(organisation_id: int, level: int) -> uuid.UUID:
-    """The data key that rows of `organisation_id` at `level` written in this request or job are
-    sealed with: made at the first such row (one seal, not one per row), open in the keychain
-    for the rest of it. Not dedicated: sharing moves the shared rows off it (`dedicate`)."""
+def writing_key(organisation_id: int, level: int, purpose: str) -> uuid.UUID:
+    """The data key that rows of `organisation_id` at `level` for `purpose` written in this
+    request or job are sealed with: made at the first such row (one seal, not one per row), open
+    in the keychain for the rest of it. Not dedicated: sharing moves the shared rows off it
+    (`dedicate`)."""
     chain = keychain.current()
-    scope = (organisation_id, level)
+    scope = (organisation_id, level, purpose)
     known = chain.writing_keys.get(scope)
     if known is not None and (known.pending is None or _transaction_open(known.pending)):
         return known.id
-    data_key = new_data_key(Organisation.objects.get(pk=organisation_id), level, dedicated=False)
+    data_key = new_data_key(
+        Organisation.objects.get(pk=organisation_id), level, purpose, dedicated=False
+    )
     made = keychain.WritingKey(data_key.pk)
     if transaction.get_connection().in_atomic_block:
 
@@ -705,10 +755,8 @@ def dedicate(records: Sequence[SealedRecord]) -> uuid.UUID:
         raise KeysLocked(
             _("This record is sealed and your keys do not open it here: it cannot be shared.")
         )
-    organisation_id, level = records[0].sealing_scope()
-    data_key = new_data_key(
-        Organisation.objects.get(pk=organisation_id), max(level, Clearance.RESTRICTED)
-    )
+    organisation_id, level, purpose = _scope_for(records[0])
+    data_key = new_data_key(Organisation.objects.get(pk=organisation_id), level, purpose)
     for record in records:
         record.data_key_id = data_key.pk
         # The model's own save: its assign_data_key keeps a key of the right scope.

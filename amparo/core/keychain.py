@@ -36,6 +36,10 @@ SESSION_KEY = "amparo_unlocked_keys"
 _SESSION_AAD = b"amparo session keys/1:"
 
 
+# What a data key is sealed to: (organisation id, clearance level, purpose).
+Scope = tuple[int, int, str]
+
+
 @dataclass
 class WritingKey:
     """A data key made in this request or job for new rows. `pending` is the on-commit callback
@@ -55,12 +59,12 @@ class Keychain:
     # Organisation keys taken out of the server's custody to be granted (amparo.core.custody):
     # never read with, never kept in a session.
     custody: dict[int, bytes] = field(default_factory=dict, repr=False)
-    # The data key that rows written here are sealed with, by (organisation id, level): one per
-    # request or job, not one per row (`custody.writing_key`), each with the callback that
-    # marks it committed while its transaction is open.
-    writing_keys: dict[tuple[int, int], WritingKey] = field(default_factory=dict, repr=False)
-    # The (organisation id, level) each data key known here is sealed to.
-    key_scopes: dict[uuid.UUID, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # The data key that rows written here are sealed with, by scope: one per request or job,
+    # not one per row (`custody.writing_key`), each with the callback that marks it committed
+    # while its transaction is open.
+    writing_keys: dict[Scope, WritingKey] = field(default_factory=dict, repr=False)
+    # The (organisation id, level, purpose) each data key known here is sealed to.
+    key_scopes: dict[uuid.UUID, Scope] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"

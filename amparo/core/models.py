@@ -248,6 +248,9 @@ class OrganisationKey(models.Model):
 
     organisation = models.ForeignKey(Organisation, on_delete=models.CASCADE, related_name="keys")
     level = models.PositiveSmallIntegerField(choices=Clearance.choices)
+    # What it protects: the app whose access rule decides who holds it
+    # (core.access.register_key_readers): "intake", "cases"...
+    purpose = models.CharField(max_length=30)
     public_key = models.BinaryField()
     # HMAC of the public key and its owner under the server's key ring: a key swapped in the
     # database behind the application's back is refused before anything is sealed to it.
@@ -258,14 +261,15 @@ class OrganisationKey(models.Model):
     class Meta:
         constraints: ClassVar = [
             models.UniqueConstraint(
-                fields=["organisation", "level"], name="one_key_per_organisation_level"
+                fields=["organisation", "level", "purpose"],
+                name="one_key_per_organisation_level_purpose",
             )
         ]
         verbose_name = _("organisation key")
         verbose_name_plural = _("organisation keys")
 
     def __str__(self) -> str:
-        return f"{self.organisation} · {self.get_level_display()}"
+        return f"{self.organisation} · {self.get_level_display()} · {self.purpose}"
 
 
 class PersonalKey(models.Model):
@@ -322,6 +326,7 @@ class DataKey(models.Model):
         Organisation, on_delete=models.PROTECT, related_name="data_keys"
     )
     level = models.PositiveSmallIntegerField(choices=Clearance.choices)
+    purpose = models.CharField(max_length=30)  # as its organisation key's
     # Only the rows of one record use it (a report; an event and its acts, sources and
     # comments; a person), so it can be sealed to a partner without opening anything else. A
     # key that is not dedicated seals the rows one request or job wrote (an import's thousands
@@ -395,7 +400,8 @@ class SealedRecord(models.Model):
         super().save(*args, **kwargs)
 
     def sealing_scope(self) -> tuple[int, int]:
-        """(organisation id, clearance level) that the row's data key is sealed to."""
+        """(organisation id, clearance level) that the row's data key is sealed to, with the
+        key of the purpose named after the model's app (core.access.register_key_readers)."""
         raise NotImplementedError
 
     def sealing_parent(self) -> SealedRecord | None:

@@ -29,6 +29,8 @@ SECRETARIAT_ROLES = frozenset({Role.NETWORK_SECRETARIAT})
 # The level whose organisation key seals a report's identifying content (amparo.core.custody):
 # every handler is cleared for it, so every handler holds that key.
 SEALED_LEVEL = MIN_CLEARANCE
+# The organisation keys reports are sealed to (core.access.register_key_readers).
+KEY_PURPOSE = "intake"
 # Events opened from a report are confidential: it names a person who asked for protection.
 CASE_CONFIDENTIALITY = Clearance.CONFIDENTIAL
 

@@ -19,7 +19,7 @@ class IntakeConfig(AppConfig):
         from amparo.intake.services import migration
 
         core_access.register_trail_access(Submission._meta.label_lower, access.can_view_trail)
-        core_access.register_key_readers(access.handling)
+        core_access.register_key_readers(access.KEY_PURPOSE, _("Intake reports"), access.handling)
         core_keys.register_migration("intake", migration.move_to_data_keys)
         cases_event_page.register(event_page.SECTION)
         checks.register(conf.check_rate_limits)

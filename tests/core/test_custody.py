@@ -10,10 +10,12 @@ import re
 import pytest
 from django.conf import settings
 from django.contrib.sessions.models import Session
+from django.db.models import Q
 from django.test import Client
 from django.urls import reverse
 
 from amparo.api import tokens
+from amparo.core import access as core_access
 from amparo.core import custody, keychain, sealing, services
 from amparo.core.models import (
     Clearance,
@@ -34,6 +36,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.only_real_keys]
 
 LOGIN = reverse("core:login")
 LEVELS = custody.LEVELS
+INTAKE = intake_access.KEY_PURPOSE
 
 
 def organisation(kind: str = Organisation.Kind.NHRI) -> Organisation:
@@ -62,20 +65,53 @@ def session_keys(client: Client, user: User) -> keychain.Keychain:
     )
 
 
-def granted_levels(user: User, org: Organisation) -> set[int]:
+def granted_levels(user: User, org: Organisation, purpose: str = INTAKE) -> set[int]:
+    """The levels of `org`'s keys for `purpose` (by default intake's, whose rule these tests
+    follow) granted to `user`."""
     return set(
-        KeyGrant.objects.filter(user=user, organisation_key__organisation=org).values_list(
-            "organisation_key__level", flat=True
-        )
+        KeyGrant.objects.filter(
+            user=user, organisation_key__organisation=org, organisation_key__purpose=purpose
+        ).values_list("organisation_key__level", flat=True)
     )
 
 
-def test_an_organisation_made_by_the_service_has_a_key_per_protected_level() -> None:
+def test_an_organisation_made_by_the_service_has_a_key_per_protected_level_and_purpose() -> None:
     org = services.create_organisation(None, name="NHRI X", short_code="NX", kind="nhri")
     keys = OrganisationKey.objects.filter(organisation=org)
-    assert sorted(keys.values_list("level", flat=True)) == sorted(LEVELS)
+    assert sorted(keys.values_list("purpose", "level")) == sorted(
+        (purpose.name, level) for purpose in core_access.key_purposes() for level in LEVELS
+    )
     # Nobody can hold them yet: the server keeps them until the first grant.
     assert all(key.server_custody is not None for key in keys)
+
+
+def test_a_member_holds_the_keys_of_the_purposes_whose_rule_lets_them_read_and_no_other(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """An analyst may read some other app's sealed content but handles no report: they hold
+    that app's keys, never intake's (one key per organisation and level would have opened the
+    reports to them)."""
+    monkeypatch.setitem(
+        core_access._key_purposes,
+        "analysis",
+        core_access.KeyPurpose("analysis", "analysis", lambda: Q(role=Role.ANALYST)),
+    )
+    org = organisation()
+    analyst, handler = UserFactory(), UserFactory()
+    for user, role in ((analyst, Role.ANALYST), (handler, Role.FOCAL_POINT)):
+        services.add_member(None, user=user, organisation=org, role=role, clearance=2)
+        custody.unlock(user, PASSWORD)
+    custody.fulfil_pending_grants(organisation=org)
+    up_to_confidential = {Clearance.RESTRICTED, Clearance.CONFIDENTIAL}
+    assert granted_levels(analyst, org, "analysis") == up_to_confidential
+    assert granted_levels(analyst, org) == set()
+    assert granted_levels(handler, org) == up_to_confidential
+    assert granted_levels(handler, org, "analysis") == set()
+    report_key = custody.new_data_key(org, Clearance.RESTRICTED, INTAKE)
+    with keychain.using(custody.unlock(analyst, PASSWORD).keychain):
+        assert custody.open_data_key(report_key.pk) is None
+    with keychain.using(custody.unlock(handler, PASSWORD).keychain):
+        assert custody.open_data_key(report_key.pk) is not None
 
 
 def test_the_first_entitled_member_receives_the_keys_and_the_server_lets_them_go() -> None:
@@ -194,7 +230,9 @@ def test_login_unlocks_the_granted_keys_into_the_session_under_the_cookie_secret
     # Sent along a link followed from an e-mail, as the session cookie is (not Strict: the first
     # page opened from a notice showed "locked" values).
     assert cookie["httponly"] and cookie["samesite"] == "Lax" == settings.SESSION_COOKIE_SAMESITE
-    restricted = OrganisationKey.objects.get(organisation=org, level=Clearance.RESTRICTED)
+    restricted = OrganisationKey.objects.get(
+        organisation=org, level=Clearance.RESTRICTED, purpose=INTAKE
+    )
     assert set(session_keys(client, user).organisation_keys) == {restricted.pk}
     assert client.get(reverse("core:account")).content.decode().count("are unlocked") == 1
 
@@ -396,7 +434,7 @@ def test_a_public_key_swapped_in_the_database_gets_nothing_sealed_to_it() -> Non
     attacker = sealing.new_key_pair()
     OrganisationKey.objects.filter(organisation=org).update(public_key=attacker.public)
     with pytest.raises(custody.KeyTampered):
-        custody.new_data_key(org, Clearance.RESTRICTED)
+        custody.new_data_key(org, Clearance.RESTRICTED, INTAKE)
     assert not DataKeyCopy.objects.exists()
 
     other = organisation()
@@ -411,9 +449,11 @@ def test_a_public_key_swapped_in_the_database_gets_nothing_sealed_to_it() -> Non
 
 def test_a_genuine_key_of_another_owner_copied_into_the_row_is_refused_too() -> None:
     first, second = organisation(), organisation()
-    genuine = OrganisationKey.objects.get(organisation=second, level=Clearance.RESTRICTED)
-    OrganisationKey.objects.filter(organisation=first, level=Clearance.RESTRICTED).update(
-        public_key=genuine.public_key, public_key_mac=genuine.public_key_mac
+    genuine = OrganisationKey.objects.get(
+        organisation=second, level=Clearance.RESTRICTED, purpose=INTAKE
     )
+    OrganisationKey.objects.filter(
+        organisation=first, level=Clearance.RESTRICTED, purpose=INTAKE
+    ).update(public_key=genuine.public_key, public_key_mac=genuine.public_key_mac)
     with pytest.raises(custody.KeyTampered):
-        custody.new_data_key(first, Clearance.RESTRICTED)
+        custody.new_data_key(first, Clearance.RESTRICTED, INTAKE)

@@ -11,6 +11,7 @@ from django.template import Context, Template
 
 from amparo.core import bulk_insert, crypto, custody, keychain, sealing
 from amparo.core.fields import LockedValue
+from amparo.intake.access import KEY_PURPOSE
 from tests.factories import OrganisationFactory
 from tests.fieldtest.models import SealedSecret
 
@@ -33,7 +34,7 @@ def sealed() -> tuple[SealedSecret, keychain.Keychain]:
     """A record sealed with a data key of an organisation, and the keychain that opens it."""
     organisation = OrganisationFactory()
     with keychain.using(keychain.Keychain()) as chain:
-        data_key = custody.new_data_key(organisation, 1)
+        data_key = custody.new_data_key(organisation, 1, KEY_PURPOSE)
         secret = SealedSecret.objects.create(
             data_key=data_key, name=NAME, details={"phone": "+254 700 000"}
         )

@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 
 from amparo.core import custody, keychain, sealing
 from amparo.core.models import Clearance, DataKey, DataKeyCopy, OrganisationKey
+from amparo.intake.access import KEY_PURPOSE as INTAKE
 from tests.factories import OrganisationFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_keys]
@@ -17,12 +18,12 @@ pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_key
 def test_rows_written_in_one_job_share_one_key_per_organisation_and_level() -> None:
     first, second = OrganisationFactory(), OrganisationFactory()
     with keychain.using(keychain.Keychain()):
-        confidential = custody.writing_key(first.pk, Clearance.CONFIDENTIAL)
-        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL) == confidential
-        assert custody.writing_key(first.pk, Clearance.RESTRICTED) != confidential
-        assert custody.writing_key(second.pk, Clearance.CONFIDENTIAL) != confidential
+        confidential = custody.writing_key(first.pk, Clearance.CONFIDENTIAL, INTAKE)
+        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL, INTAKE) == confidential
+        assert custody.writing_key(first.pk, Clearance.RESTRICTED, INTAKE) != confidential
+        assert custody.writing_key(second.pk, Clearance.CONFIDENTIAL, INTAKE) != confidential
     with keychain.using(keychain.Keychain()):
-        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL) != confidential
+        assert custody.writing_key(first.pk, Clearance.CONFIDENTIAL, INTAKE) != confidential
     assert not DataKey.objects.get(pk=confidential).dedicated
 
 
@@ -30,32 +31,34 @@ def test_a_key_made_in_a_rolled_back_transaction_is_not_used_again() -> None:
     organisation = OrganisationFactory()
     with keychain.using(keychain.Keychain()):
         with pytest.raises(RuntimeError), transaction.atomic():
-            undone = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL)
-            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL) == undone
+            undone = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL, INTAKE)
+            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL, INTAKE) == undone
             raise RuntimeError
         assert not DataKey.objects.filter(pk=undone).exists()
         with transaction.atomic():
-            kept = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL)
+            kept = custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL, INTAKE)
         assert kept != undone
         assert DataKey.objects.filter(pk=kept).exists()
         # Committed: used again, in a later transaction too.
         with transaction.atomic():
-            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL) == kept
+            assert custody.writing_key(organisation.pk, Clearance.CONFIDENTIAL, INTAKE) == kept
 
 
 def test_a_key_made_in_a_rolled_back_savepoint_is_not_used_again() -> None:
     organisation = OrganisationFactory()
     with keychain.using(keychain.Keychain()), transaction.atomic():
         with pytest.raises(RuntimeError), transaction.atomic():
-            undone = custody.writing_key(organisation.pk, Clearance.RESTRICTED)
+            undone = custody.writing_key(organisation.pk, Clearance.RESTRICTED, INTAKE)
             raise RuntimeError
-        assert custody.writing_key(organisation.pk, Clearance.RESTRICTED) != undone
+        assert custody.writing_key(organisation.pk, Clearance.RESTRICTED, INTAKE) != undone
 
 
 def test_many_data_keys_open_in_one_query() -> None:
     organisation = OrganisationFactory()
     custody.ensure_organisation_keys(organisation)
-    made = [custody.new_data_key(organisation, Clearance.CONFIDENTIAL).pk for _ in range(30)]
+    made = [
+        custody.new_data_key(organisation, Clearance.CONFIDENTIAL, INTAKE).pk for _ in range(30)
+    ]
     holder = keychain.Keychain(
         organisation_keys={
             key.pk: sealing.unwrap(

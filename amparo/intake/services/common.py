@@ -30,7 +30,9 @@ def locked(submission: Submission) -> Submission:
 def new_submission_key(submission: Submission) -> DataKey:
     """A new data key for `submission`'s content, sealed to every organisation it is routed to
     (with the receiving organisation's key as owner); open in this request."""
-    data_key = custody.new_data_key(submission.organisation, access.SEALED_LEVEL)
+    data_key = custody.new_data_key(
+        submission.organisation, access.SEALED_LEVEL, access.KEY_PURPOSE
+    )
     raw = custody.require_data_key(data_key.pk)
     for recipient in submission.recipients.select_related("organisation"):
         if recipient.organisation_id != submission.organisation_id:

@@ -175,7 +175,7 @@ def _store_report(
 ) -> Receipt:
     organisation = receiving_organisation()
     received_on = today()
-    data_key = custody.new_data_key(organisation, access.SEALED_LEVEL)
+    data_key = custody.new_data_key(organisation, access.SEALED_LEVEL, access.KEY_PURPOSE)
     submission = Submission(
         organisation=organisation,
         data_key=data_key,
