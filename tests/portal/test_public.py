@@ -10,11 +10,13 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from amparo.cases import services as cases_services
 from amparo.cases.models import Event, RecipientKind
+from amparo.core import crypto
 from amparo.portal import services
 from amparo.portal.models import Publication
 from tests.factories import ActFactory, EventFactory
@@ -266,3 +268,30 @@ def test_addresses_with_a_query_string_are_not_kept_in_the_cache(
     assert kept == []
     assert client.get("/portal/data/reprisals.csv").status_code == 200
     assert len(kept) == 1
+
+
+def test_public_pages_read_the_published_copy_and_never_open_the_draft(
+    world: World, client: Client
+) -> None:
+    publication = publish(world, title="Reprisals in Lyon")
+    code = code_of(publication)
+    # A draft column nothing opens: a public page that read it would fail.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_publication SET content = %s WHERE id = %s",
+            ["amp1:unreadable", publication.pk],
+        )
+    with pytest.raises(crypto.CryptoError):
+        Publication.objects.get(pk=publication.pk).content
+    for address in [*pages(publication, code), *item_pages(publication, code)]:
+        assert client.get(address).status_code == 200, address
+    assert code in client.get(f"/portal/p/{publication.slug}/{code}/").content.decode()
+    assert code in client.get("/portal/data/reprisals.csv").content.decode()
+
+
+def test_a_withdrawn_publication_keeps_no_public_copy(world: World) -> None:
+    publication = publish(world)
+    assert publication.public_content == publication.content
+    services.withdraw(world.reviewer, publication)
+    publication.refresh_from_db()
+    assert publication.public_content == {}
