@@ -3,7 +3,10 @@ on; anyone may read them, signed in or not."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import resolve
 
@@ -211,3 +214,18 @@ def test_a_listed_name_is_read_from_its_published_copy_never_from_the_encrypted_
     shown = page(client)
     assert "Wanjiru Listed" in shown and "Director" in shown
     assert "ENCRYPTEDNAME" not in shown and "Otieno" not in shown
+
+
+def test_the_migration_publishes_the_names_of_contacts_listed_before_the_published_copy(
+    client: Client,
+) -> None:
+    migration = importlib.import_module("amparo.network.migrations.0002_contact_published_name")
+    kenya = make_delegation("KE", contacts=False)
+    listed = ContactPerson.objects.create(
+        member=kenya.member, part="state", name="Listed Before", listed_publicly=True
+    )
+    unlisted = ContactPerson.objects.create(member=kenya.member, part="nhri", name="Not Listed")
+    migration.publish_listed_names(django_apps, None)
+    listed.refresh_from_db()
+    unlisted.refresh_from_db()
+    assert (listed.published_name, unlisted.published_name) == ("Listed Before", "")

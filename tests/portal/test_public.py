@@ -4,10 +4,12 @@ nowhere: not in the list, the search, the feed or the downloads."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
 from django.db import connection
@@ -295,3 +297,21 @@ def test_a_withdrawn_publication_keeps_no_public_copy(world: World) -> None:
     services.withdraw(world.reviewer, publication)
     publication.refresh_from_db()
     assert publication.public_content == {}
+
+
+def test_the_migration_copies_what_is_live_and_nothing_else(world: World) -> None:
+    migration = importlib.import_module("amparo.portal.migrations.0003_publication_public_content")
+    live = publish(world)
+    draft = services.create_events_publication(
+        world.editor,
+        world.organisation,
+        title="Draft",
+        summary="",
+        reference_codes=[world.event.reference_code],
+    )
+    Publication.objects.filter(pk=live.pk).update(public_content={})
+    migration.copy_published_content(django_apps, None)
+    live.refresh_from_db()
+    draft.refresh_from_db()
+    assert live.public_content == live.content and live.public_content
+    assert draft.public_content == {}
