@@ -89,14 +89,23 @@ COMMANDS: dict[str, tuple[Callable[[User, Path], None], Any, str, Any]] = {
 }
 
 
+def prepared(
+    command: str, password: str, monkeypatch: pytest.MonkeyPatch
+) -> tuple[User, Seen, Callable[[User, Path], None]]:
+    """A documentalist, what `command`'s service will see, and the command, to be run with
+    `password` in the environment."""
+    run, owner, name, result = COMMANDS[command]
+    user = documentalist()
+    seen = watch(monkeypatch, owner, name, result)
+    monkeypatch.setenv(on_behalf.PASSWORD_VARIABLE, password)
+    return user, seen, run
+
+
 @pytest.mark.parametrize("command", sorted(COMMANDS))
 def test_a_command_runs_with_the_person_s_keys_and_forgets_them_at_the_end(
     command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    run, owner, name, result = COMMANDS[command]
-    user = documentalist()
-    seen = watch(monkeypatch, owner, name, result)
-    monkeypatch.setenv(on_behalf.PASSWORD_VARIABLE, PASSWORD)
+    user, seen, run = prepared(command, PASSWORD, monkeypatch)
     run(user, tmp_path)
     (chain, held), *_ = seen
     assert held == granted_keys(user) and held
@@ -107,10 +116,7 @@ def test_a_command_runs_with_the_person_s_keys_and_forgets_them_at_the_end(
 def test_a_wrong_password_exits_with_status_1_does_nothing_and_is_audited(
     command: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
-    run, owner, name, result = COMMANDS[command]
-    user = documentalist()
-    seen = watch(monkeypatch, owner, name, result)
-    monkeypatch.setenv(on_behalf.PASSWORD_VARIABLE, "not the password")
+    user, seen, run = prepared(command, "not the password", monkeypatch)
     with pytest.raises(CommandError, match="password is not right") as refused:
         run(user, tmp_path)
     assert refused.value.returncode == 1

@@ -133,14 +133,18 @@ def _assert_nowhere(client: Client, publication: Publication, code: str) -> None
         assert publication.title not in text, address
 
 
-def test_a_draft_or_submitted_publication_is_nowhere(world: World, client: Client) -> None:
-    publication = services.create_events_publication(
+def draft_of(world: World, title: str) -> Publication:
+    return services.create_events_publication(
         world.editor,
         world.organisation,
-        title="UNAPPROVED-TITLE",
+        title=title,
         summary="",
         reference_codes=[world.event.reference_code],
     )
+
+
+def test_a_draft_or_submitted_publication_is_nowhere(world: World, client: Client) -> None:
+    publication = draft_of(world, "UNAPPROVED-TITLE")
     _assert_nowhere(client, publication, code_of(publication))
     services.submit(world.editor, publication)
     _assert_nowhere(client, publication, code_of(publication))
@@ -302,13 +306,7 @@ def test_a_withdrawn_publication_keeps_no_public_copy(world: World) -> None:
 def test_the_migration_copies_what_is_live_and_nothing_else(world: World) -> None:
     migration = importlib.import_module("amparo.portal.migrations.0003_publication_public_content")
     live = publish(world)
-    draft = services.create_events_publication(
-        world.editor,
-        world.organisation,
-        title="Draft",
-        summary="",
-        reference_codes=[world.event.reference_code],
-    )
+    draft = draft_of(world, "Draft")
     Publication.objects.filter(pk=live.pk).update(public_content={})
     migration.copy_published_content(django_apps, None)
     live.refresh_from_db()
