@@ -105,8 +105,12 @@ def keys_of(options: Mapping[str, Any]) -> Iterator[User]:
     username: str | None = options.get("as_user")
     if options.get("token"):
         chain = keychain.Keychain()
-        with keychain.using(chain):
-            user = _by_token(username)
+        try:
+            with keychain.using(chain):
+                user = _by_token(username)
+        except CommandError:
+            chain.clear()  # another person's token: the keys it carried go at once
+            raise
     elif username:
         user, chain = _by_password(username)
     else:

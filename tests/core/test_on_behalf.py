@@ -175,8 +175,19 @@ def test_an_api_token_runs_the_command_with_the_keys_it_carries(
     assert seen[0][1] == granted_keys(user)
 
     other = documentalist()
+    made: list[keychain.Keychain] = []
+
+    class NotedKeychain(keychain.Keychain):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            made.append(self)
+
+    monkeypatch.setattr(on_behalf.keychain, "Keychain", NotedKeychain)
     with pytest.raises(CommandError, match=r"not .*'s"):
         call_command("export-cases", "--token", "--as", other.username)
+    # The command's keychain got the keys the other person's token carries, to check whose it
+    # is, and dropped them at once.
+    assert not made[0].organisation_keys
     tokens.revoke_token(user, issued.token)
     with pytest.raises(CommandError, match="unknown, revoked or expired"):
         call_command("export-cases", "--token")
