@@ -16,8 +16,9 @@ from typing import Any
 
 import pytest
 
-from amparo.core import crypto, custody, keychain, sealing
+from amparo.core import crypto, custody, keychain, on_behalf, sealing
 from amparo.core.models import OrganisationKey, User
+from tests.factories import PASSWORD
 
 _pairs: dict[bytes, bytes] = {}
 _real_new_key_pair = sealing.new_key_pair
@@ -53,6 +54,13 @@ def remembered_key_pairs(
     with keychain.using(outer):
         yield
     _pairs.clear()
+
+
+@pytest.fixture
+def command_password(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Commands run `--as` a person read the factories' password from the environment, as a
+    script would."""
+    monkeypatch.setenv(on_behalf.PASSWORD_VARIABLE, PASSWORD)
 
 
 def everyone_keychain() -> keychain.Keychain:

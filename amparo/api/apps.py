@@ -6,3 +6,9 @@ class ApiConfig(AppConfig):
     name = "amparo.api"
     label = "api"
     verbose_name = _("Amparo API")
+
+    def ready(self) -> None:
+        from amparo.api import tokens
+        from amparo.core import on_behalf
+
+        on_behalf.register_token_opener(tokens.user_for_token)

@@ -191,6 +191,10 @@ class ContactPerson(models.Model):
         default=False,
         help_text=_("Name and function only, never contact details."),
     )
+    # The name as the public page shows it, written when the person agrees to be listed (empty
+    # otherwise): anonymous visitors read it with no key, so it is kept apart from `name`, which
+    # is encrypted and will be sealed with keys only people hold (issue 16).
+    published_name = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

@@ -96,9 +96,9 @@ def public_member(country: str) -> PublicMember | None:
     focal_points: tuple[tuple[str, str, str], ...] = ()
     if FOCAL_POINTS in published:
         focal_points = tuple(
-            (str(Part(c.part).label), c.name, c.function)
+            (str(Part(c.part).label), c.published_name, c.function)
             for c in ContactPerson.objects.filter(member=member, listed_publicly=True).only(
-                "part", "name", "function"
+                "part", "published_name", "function"
             )
         )
     commitments: tuple[PublicCommitment, ...] = ()

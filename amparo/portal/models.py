@@ -62,9 +62,14 @@ class Publication(models.Model):
     language = models.CharField(max_length=2, default="en")
     translations = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
-    # Encrypted at rest like the records it comes from: a draft may name someone who consented
-    # to publication before it is public, and a seized database shows no draft.
+    # The draft: encrypted at rest like the records it comes from, since a draft may name
+    # someone who consented to publication before it is public. Only staff pages read it.
     content = EncryptedJSONField(default=dict, editable=False)
+    # What the public pages read: the content as approved, copied at approval and emptied when
+    # the publication stops being live. Public by definition, so it is kept in the clear and
+    # no public page, feed or download needs a key (issue 16: drafts are to be sealed with keys
+    # only people hold).
+    public_content = models.JSONField(default=dict, blank=True, editable=False)
     # Where the content came from (never read by public pages).
     events = models.ManyToManyField(Event, related_name="+", blank=True)
     named_persons = models.ManyToManyField(Person, related_name="+", blank=True)

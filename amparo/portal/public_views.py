@@ -248,7 +248,7 @@ def publication_page(request: HttpRequest, language: str, slug: str) -> HttpResp
         request,
         language,
         "portal/public/publication.html",
-        {"publication": publication, "content": publication.content},
+        {"publication": publication, "content": publication.public_content},
     )
 
 
@@ -415,9 +415,8 @@ def _table(slug: str, language: str) -> tuple[Publication, dict[str, Any]]:
     publication = queries.live_publication(slug)
     if publication is None or publication.kind != Publication.Kind.STATISTICS:
         raise Http404
-    return publication, publication.content["tables"].get(language) or publication.content[
-        "tables"
-    ]["en"]
+    tables = publication.public_content["tables"]
+    return publication, tables.get(language) or tables["en"]
 
 
 @portal_page
@@ -439,7 +438,7 @@ def table_json(request: HttpRequest, language: str, slug: str) -> HttpResponse:
         "licence": {"name": LICENCE_NAME, "url": LICENCE_URL, "note": _licence_note()},
         "title": publication.text_in(language).title,
         "published_at": publication.published_at.isoformat() if publication.published_at else None,
-        "query": publication.content.get("query", {}),
+        "query": publication.public_content.get("query", {}),
         "table": table,
     }
     return HttpResponse(

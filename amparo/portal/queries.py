@@ -33,8 +33,11 @@ def _unconsented() -> QuerySet[Any]:
 
 
 def live() -> QuerySet[Publication]:
-    return Publication.objects.filter(state=Publication.State.PUBLISHED).exclude(
-        pk__in=_unconsented()
+    """The publications on the portal now; their drafts (`content`) are not even loaded."""
+    return (
+        Publication.objects.filter(state=Publication.State.PUBLISHED)
+        .exclude(pk__in=_unconsented())
+        .defer("content")
     )
 
 
@@ -67,7 +70,7 @@ def live_item(slug: str, code: str) -> tuple[Publication, dict[str, Any]] | None
     publication = live_publication(slug)
     if publication is None or publication.kind not in RECORDS:
         return None
-    for record in publication.content.get(RECORDS[publication.kind], []):
+    for record in publication.public_content.get(RECORDS[publication.kind], []):
         if record.get("code") == code:
             return publication, record
     return None
@@ -111,7 +114,7 @@ def items(filters: ItemFilters | None = None) -> QuerySet[PublicItem]:
             found = found.filter(Q(search_text__contains=word))
     # The snapshots are read once per publication (`with_records`), not once per row.
     return found.select_related("publication", "publication__organisation").defer(
-        "publication__content"
+        "publication__content", "publication__public_content"
     )
 
 
@@ -130,7 +133,7 @@ def _with_snapshot_records(
     contents = dict(
         Publication.objects.filter(
             pk__in={item.publication_id for item in rows}, state=Publication.State.PUBLISHED
-        ).values_list("pk", "content")
+        ).values_list("pk", "public_content")
     )
     by_code = {
         pk: {record.get("code"): record for record in content.get(records, [])}
@@ -157,7 +160,7 @@ def facets(language: str) -> dict[str, list[FacetValue]]:
         if item.year:
             years.add(item.year)
     for publication in live().filter(kind=Publication.Kind.EVENTS):
-        for record in publication.content.get("events", []):
+        for record in publication.public_content.get("events", []):
             for act in record.get("acts", []):
                 term = act.get("type_of_act")
                 if term:
@@ -216,7 +219,7 @@ def open_data_rows(language: str) -> Iterator[dict[str, str]]:
     language = language if language in LANGUAGES else "en"
     publications = live().filter(kind=Publication.Kind.EVENTS).order_by("published_at", "pk")
     for publication in publications.iterator(chunk_size=20):
-        for record in publication.content.get("events", []):
+        for record in publication.public_content.get("events", []):
             yield from _act_rows(publication, record, language)
 
 
@@ -309,7 +312,7 @@ def recommendation_items(
         for word in filters.words.casefold().split()[:8]:
             found = found.filter(search_text__contains=word)
     return found.select_related("publication", "publication__organisation").defer(
-        "publication__content"
+        "publication__content", "publication__public_content"
     )
 
 
@@ -325,7 +328,7 @@ def _live_recommendation_records() -> Iterator[tuple[Publication, dict[str, Any]
         live().filter(kind=Publication.Kind.RECOMMENDATIONS).order_by("published_at", "pk")
     )
     for publication in publications.iterator(chunk_size=20):
-        for record in publication.content.get("recommendations", []):
+        for record in publication.public_content.get("recommendations", []):
             yield publication, record
 
 

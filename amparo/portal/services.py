@@ -267,7 +267,10 @@ def approve(actor: User, publication: Publication) -> Publication:
     publication.state = Publication.State.PUBLISHED
     publication.approved_by = actor
     publication.published_at = timezone.now()
-    publication.save(update_fields=["state", "approved_by", "published_at", "changed_at"])
+    publication.public_content = publication.content
+    publication.save(
+        update_fields=["state", "approved_by", "published_at", "public_content", "changed_at"]
+    )
     PublicItem.objects.bulk_create(_items(publication))
     PublicRecommendation.objects.bulk_create(_recommendation_items(publication))
     audit.record(
@@ -335,6 +338,7 @@ def _take_down(publication: Publication, actor: User | None, reason: str) -> Non
     publication.withdrawal_reason = reason
     # Names disclosed under consent do not stay behind in a withdrawn snapshot.
     publication.content = scrub_names(publication.content)
+    publication.public_content = {}
     publication.save(
         update_fields=[
             "state",
@@ -342,6 +346,7 @@ def _take_down(publication: Publication, actor: User | None, reason: str) -> Non
             "withdrawn_at",
             "withdrawal_reason",
             "content",
+            "public_content",
             "changed_at",
         ]
     )
@@ -376,7 +381,7 @@ def _items(publication: Publication) -> list[PublicItem]:
         return []
     assert publication.published_at is not None
     items = []
-    for position, record in enumerate(publication.content.get("events", [])):
+    for position, record in enumerate(publication.public_content.get("events", [])):
         acts = record.get("acts", [])
         country = record.get("country") or next(
             (a.get("country") for a in acts if a.get("country")), ""
@@ -422,7 +427,7 @@ def _recommendation_items(publication: Publication) -> list[PublicRecommendation
         return []
     assert publication.published_at is not None
     items = []
-    for position, record in enumerate(publication.content.get("recommendations", [])):
+    for position, record in enumerate(publication.public_content.get("recommendations", [])):
         mechanism = record.get("mechanism") or {}
         words = publication.every_text() + implementation.search_words(record)
         items.append(

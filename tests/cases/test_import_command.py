@@ -12,7 +12,7 @@ from amparo.cases.models import Event
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of, record_event
 from tests.cases.test_import import ROWS
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("command_password")]
 
 
 def run(*args: str) -> tuple[str, str]:
@@ -28,11 +28,11 @@ def test_a_dry_run_writes_nothing_and_an_import_writes(tmp_path: Path) -> None:
     code = organisation_of(user).short_code
 
     out, _ = run(
-        "import-cases", str(path), "--organisation", code, "--user", user.username, "--dry-run"
+        "import-cases", str(path), "--organisation", code, "--as", user.username, "--dry-run"
     )
     assert "would make 1 new" in out and not Event.objects.exists()
 
-    out, _ = run("import-cases", str(path), "--organisation", code, "--user", user.username)
+    out, _ = run("import-cases", str(path), "--organisation", code, "--as", user.username)
     assert "Imported 1 new" in out and Event.objects.count() == 1
 
 
@@ -47,7 +47,7 @@ def test_problems_are_listed_and_the_command_fails(tmp_path: Path) -> None:
             str(path),
             "--organisation",
             organisation_of(user).short_code,
-            "--user",
+            "--as",
             user.username,
             stderr=err,
         )
@@ -58,16 +58,18 @@ def test_unknown_organisation_user_or_file_are_clear_errors(tmp_path: Path) -> N
     user = documentalist()
     code = organisation_of(user).short_code
     with pytest.raises(CommandError, match="short code"):
-        run("import-cases", "x.csv", "--organisation", "NOPE", "--user", user.username)
+        run("import-cases", "x.csv", "--organisation", "NOPE", "--as", user.username)
+    readable = tmp_path / "cases.csv"
+    readable.write_bytes(csv_bytes(ROWS))
     with pytest.raises(CommandError, match="No active user"):
-        run("import-cases", "x.csv", "--organisation", code, "--user", "nobody")
+        run("import-cases", str(readable), "--organisation", code, "--as", "nobody")
     with pytest.raises(CommandError, match="Cannot read"):
         run(
             "import-cases",
             str(tmp_path / "missing.csv"),
             "--organisation",
             code,
-            "--user",
+            "--as",
             user.username,
         )
 
@@ -77,5 +79,5 @@ def test_the_export_command_writes_each_format(tmp_path: Path, fmt: str) -> None
     user = documentalist()
     record_event(user)
     path = tmp_path / f"out.{fmt}"
-    _, err = run("export-cases", "--user", user.username, "--format", fmt, "--output", str(path))
+    _, err = run("export-cases", "--as", user.username, "--format", fmt, "--output", str(path))
     assert "Exported 1 event" in err and path.stat().st_size > 100

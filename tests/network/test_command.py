@@ -11,7 +11,7 @@ from django.core.management import CommandError, call_command
 from amparo.core.models import User
 from tests.network.conftest import Delegation
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("command_password")]
 NEEDS_VOCABULARIES = False
 
 
@@ -20,7 +20,7 @@ def test_a_table_is_written_as_the_account_may_see_it(
 ) -> None:
     target = tmp_path / "points.csv"
     call_command(
-        "network", "export", "focal_points", "--user", observer.username, "--output", str(target)
+        "network", "export", "focal_points", "--as", observer.username, "--output", str(target)
     )
     text = target.read_text()
     assert "state.ke@example.org" in text and "Focal civil_society KE" not in text
@@ -28,8 +28,6 @@ def test_a_table_is_written_as_the_account_may_see_it(
 
 def test_a_table_the_account_may_not_see_is_refused_with_a_message(observer: User) -> None:
     with pytest.raises(CommandError, match="may not"):
-        call_command(
-            "network", "export", "scorecard", "--user", observer.username, stdout=StringIO()
-        )
-    with pytest.raises(CommandError, match="No active account"):
-        call_command("network", "export", "members", "--user", "nobody", stdout=StringIO())
+        call_command("network", "export", "scorecard", "--as", observer.username, stdout=StringIO())
+    with pytest.raises(CommandError, match="No active user"):
+        call_command("network", "export", "members", "--as", "nobody", stdout=StringIO())

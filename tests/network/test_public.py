@@ -3,7 +3,10 @@ on; anyone may read them, signed in or not."""
 
 from __future__ import annotations
 
+import importlib
+
 import pytest
+from django.apps import apps as django_apps
 from django.test import Client
 from django.urls import resolve
 
@@ -66,7 +69,7 @@ def marked(secretariat: User) -> Delegation:
     ContactPerson.objects.create(
         member=member, part="state", name="LISTEDNAME", function="LISTEDFUNCTION",
         responsibilities="RESPMARK", email="EMAILMARK@example.org", phone="PHONEMARK",
-        listed_publicly=True,
+        listed_publicly=True, published_name="LISTEDNAME",
     )  # fmt: skip
     ContactPerson.objects.create(
         member=member, part="civil_society", name="UNLISTEDNAME", function="UNLISTEDFUNCTION",
@@ -189,3 +192,40 @@ def test_the_public_page_says_where_the_membership_stands(
 def test_a_country_that_is_no_member_is_not_found(client: Client) -> None:
     assert client.get("/network/public/ZZ/").status_code == 404
     assert client.get("/network/public/%3Cscript%3E/").status_code == 404
+
+
+def test_a_listed_name_is_read_from_its_published_copy_never_from_the_encrypted_name(
+    client: Client,
+) -> None:
+    kenya = make_delegation("KE", contacts=False)
+    kenya.member.published_fields = ["focal_points"]
+    kenya.member.save()
+    listed = members.add_contact(
+        kenya.state,
+        kenya.member,
+        members.ContactInput("state", "Wanjiru Listed", function="Director", listed_publicly=True),
+    )
+    unlisted = members.add_contact(
+        kenya.nhri, kenya.member, members.ContactInput("nhri", "Otieno Unlisted")
+    )
+    assert (listed.published_name, unlisted.published_name) == ("Wanjiru Listed", "")
+    # The encrypted name is what staff read; the public page never opens it.
+    ContactPerson.objects.filter(pk=listed.pk).update(name="ENCRYPTEDNAME")
+    shown = page(client)
+    assert "Wanjiru Listed" in shown and "Director" in shown
+    assert "ENCRYPTEDNAME" not in shown and "Otieno" not in shown
+
+
+def test_the_migration_publishes_the_names_of_contacts_listed_before_the_published_copy(
+    client: Client,
+) -> None:
+    migration = importlib.import_module("amparo.network.migrations.0002_contact_published_name")
+    kenya = make_delegation("KE", contacts=False)
+    listed = ContactPerson.objects.create(
+        member=kenya.member, part="state", name="Listed Before", listed_publicly=True
+    )
+    unlisted = ContactPerson.objects.create(member=kenya.member, part="nhri", name="Not Listed")
+    migration.publish_listed_names(django_apps, None)
+    listed.refresh_from_db()
+    unlisted.refresh_from_db()
+    assert (listed.published_name, unlisted.published_name) == ("Listed Before", "")

@@ -4,17 +4,21 @@ nowhere: not in the list, the search, the feed or the downloads."""
 
 from __future__ import annotations
 
+import importlib
 import re
 from typing import Any
 
 import pytest
+from django.apps import apps as django_apps
 from django.core.cache import cache
 from django.core.exceptions import ValidationError
+from django.db import connection
 from django.test import Client
 from django.utils import timezone
 
 from amparo.cases import services as cases_services
 from amparo.cases.models import Event, RecipientKind
+from amparo.core import crypto
 from amparo.portal import services
 from amparo.portal.models import Publication
 from tests.factories import ActFactory, EventFactory
@@ -129,14 +133,18 @@ def _assert_nowhere(client: Client, publication: Publication, code: str) -> None
         assert publication.title not in text, address
 
 
-def test_a_draft_or_submitted_publication_is_nowhere(world: World, client: Client) -> None:
-    publication = services.create_events_publication(
+def draft_of(world: World, title: str) -> Publication:
+    return services.create_events_publication(
         world.editor,
         world.organisation,
-        title="UNAPPROVED-TITLE",
+        title=title,
         summary="",
         reference_codes=[world.event.reference_code],
     )
+
+
+def test_a_draft_or_submitted_publication_is_nowhere(world: World, client: Client) -> None:
+    publication = draft_of(world, "UNAPPROVED-TITLE")
     _assert_nowhere(client, publication, code_of(publication))
     services.submit(world.editor, publication)
     _assert_nowhere(client, publication, code_of(publication))
@@ -266,3 +274,42 @@ def test_addresses_with_a_query_string_are_not_kept_in_the_cache(
     assert kept == []
     assert client.get("/portal/data/reprisals.csv").status_code == 200
     assert len(kept) == 1
+
+
+def test_public_pages_read_the_published_copy_and_never_open_the_draft(
+    world: World, client: Client
+) -> None:
+    publication = publish(world, title="Reprisals in Lyon")
+    code = code_of(publication)
+    # A draft column nothing opens: a public page that read it would fail.
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE portal_publication SET content = %s WHERE id = %s",
+            ["amp1:unreadable", publication.pk],
+        )
+    with pytest.raises(crypto.CryptoError):
+        Publication.objects.get(pk=publication.pk).content
+    for address in [*pages(publication, code), *item_pages(publication, code)]:
+        assert client.get(address).status_code == 200, address
+    assert code in client.get(f"/portal/p/{publication.slug}/{code}/").content.decode()
+    assert code in client.get("/portal/data/reprisals.csv").content.decode()
+
+
+def test_a_withdrawn_publication_keeps_no_public_copy(world: World) -> None:
+    publication = publish(world)
+    assert publication.public_content == publication.content
+    services.withdraw(world.reviewer, publication)
+    publication.refresh_from_db()
+    assert publication.public_content == {}
+
+
+def test_the_migration_copies_what_is_live_and_nothing_else(world: World) -> None:
+    migration = importlib.import_module("amparo.portal.migrations.0003_publication_public_content")
+    live = publish(world)
+    draft = draft_of(world, "Draft")
+    Publication.objects.filter(pk=live.pk).update(public_content={})
+    migration.copy_published_content(django_apps, None)
+    live.refresh_from_db()
+    draft.refresh_from_db()
+    assert live.public_content == live.content and live.public_content
+    assert draft.public_content == {}

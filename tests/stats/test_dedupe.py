@@ -20,7 +20,7 @@ from tests.cases.conftest import sign_in
 from tests.factories import member
 from tests.stats.world import institution, record, victim
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("command_password")]
 
 NAMES = [
     "Juan Carlos Rodríguez",
@@ -150,10 +150,10 @@ def test_the_review_queue_is_only_for_its_organisations_deduplicators(
 
 def test_the_command_runs_on_behalf_of_a_user(documentalist, world) -> None:
     out = io.StringIO()
-    call_command("dedupe", "--user", documentalist.username, stdout=out)
+    call_command("dedupe", "--as", documentalist.username, stdout=out)
     assert "new pairs to review" in out.getvalue()
     with pytest.raises(CommandError):
-        call_command("dedupe", "--user", "nobody")
+        call_command("dedupe", "--as", "nobody")
 
 
 def test_searching_another_organisation_answers_as_a_missing_one(

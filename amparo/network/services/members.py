@@ -265,6 +265,7 @@ def add_contact(actor: User, member: Member, data: ContactInput) -> ContactPerso
         phone=text(data.phone, "phone", limit=60, required=False),
         listed_publicly=data.listed_publicly,
     )
+    contact.published_name = contact.name if contact.listed_publicly else ""
     contact.full_clean()
     contact.save()
     # The name and contact details are encrypted: the log says that they were given, not what.

@@ -1,7 +1,7 @@
 """Finding duplicate persons and events across sources, and the review queue.
 
 `find_duplicates(user, organisation)` runs on behalf of a user, in their process (`amparo dedupe
---user U`, or the page's button): it reads the organisation's persons whose identity that user
+--as U`, or the page's button): it reads the organisation's persons whose identity that user
 may see, through the case records' presenter (`cases.access.PersonPresenter`), so decrypted names
 exist only in this process's memory, only for what the user may read, and go no further than
 `amparo.analysis.linkage` (Splink on an in-memory DuckDB). A background worker holding no user's

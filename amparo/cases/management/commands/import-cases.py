@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from amparo.cases.exchange import huridocs, imports, tabular
 from amparo.cases.models import ImportJob
+from amparo.core import on_behalf
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
 
@@ -42,7 +43,8 @@ class Command(BaseCommand):
     help = (
         "Import events with their acts, victims and perpetrators from a CSV or XLSX file (one "
         "row per act; columns in docs/import-format.md) or a HURIDOCS exchange document (.json), "
-        "as USER for an organisation. All or "
+        "on behalf of a person (--as USERNAME or --token: their permissions apply, and their "
+        "keys open the identities of the persons it updates) for an organisation. All or "
         "nothing: one bad row and nothing is written; every problem is listed with its row and "
         "column. Re-importing the same file changes nothing."
     )
@@ -50,11 +52,7 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("file", type=Path)
         parser.add_argument("--organisation", required=True, help="Short code of the organisation.")
-        parser.add_argument(
-            "--user",
-            required=True,
-            help="The staff member the import is made as (their permissions apply; audited).",
-        )
+        on_behalf.add_arguments(parser)
         parser.add_argument(
             "--dry-run", action="store_true", help="Check everything and write nothing."
         )
@@ -63,19 +61,22 @@ class Command(BaseCommand):
         organisation = Organisation.objects.filter(short_code=options["organisation"]).first()
         if organisation is None:
             raise CommandError(f"No organisation has the short code {options['organisation']!r}.")
-        user = User.objects.filter(username=options["user"], is_active=True).first()
-        if user is None:
-            raise CommandError(f"No active user is called {options['user']!r}.")
         path: Path = options["file"]
         try:
             data = path.read_bytes()
         except OSError as error:
             raise CommandError(f"Cannot read {path}: {error.strerror}") from error
+        with on_behalf.keys_of(options) as user:
+            self._import(user, organisation, path, data, dry_run=options["dry_run"])
+
+    def _import(
+        self, user: User, organisation: Organisation, path: Path, data: bytes, *, dry_run: bool
+    ) -> None:
         progress = ProgressBar(self.stderr)
         try:
             if path.suffix.lower() == ".json":
                 result = huridocs.import_document(
-                    user, organisation, data, dry_run=options["dry_run"], progress=progress
+                    user, organisation, data, dry_run=dry_run, progress=progress
                 )
             else:
                 result = imports.import_file(
@@ -83,7 +84,7 @@ class Command(BaseCommand):
                     organisation,
                     data,
                     path.name,
-                    dry_run=options["dry_run"],
+                    dry_run=dry_run,
                     progress=progress,
                 )
         except PermissionDenied as error:

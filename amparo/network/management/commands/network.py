@@ -1,6 +1,6 @@
 """`amparo network scorecard [--json]`: every member's signals and flag, the figures the
-scorecard page shows (one computation serves both). `amparo network export TABLE --user U`:
-a table of the network as CSV, as that user may see it."""
+scorecard page shows (one computation serves both). `amparo network export TABLE --as U`:
+a table of the network as CSV, as that user may see it, opened with their keys."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 
+from amparo.core import on_behalf
 from amparo.core.models import User
 from amparo.network import queries
 from amparo.network.scorecard import compute
@@ -44,14 +45,15 @@ class Command(BaseCommand):
         scorecard.add_argument("--as-of", type=day, help="The day to compute for (default: today).")
         export = commands.add_parser("export", help="Write a table of the network as CSV.")
         export.add_argument("table", choices=sorted(exports.TABLES))
-        export.add_argument("--user", required=True, help="Export what this account may see.")
+        on_behalf.add_arguments(export)
         export.add_argument("--output", help="Write to this file instead of standard output.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         if options["subcommand"] == "scorecard":
             self.scorecard(options["as_of"], as_json=options["json"])
         else:
-            self.export(options["table"], options["user"], options["output"])
+            with on_behalf.keys_of(options) as user:
+                self.export(options["table"], user, options["output"])
 
     def scorecard(self, as_of: datetime.date | None, *, as_json: bool) -> None:
         cards = compute.compute(as_of=as_of)
@@ -76,10 +78,7 @@ class Command(BaseCommand):
                 self.stdout.write(f"      {signal.explanation}")
         self.stdout.write(_("The scorecard flags; people decide."))
 
-    def export(self, table: str, username: str, output: str | None) -> None:
-        user = User.objects.filter(username=username, is_active=True).first()
-        if user is None:
-            raise CommandError(_("No active account is named %(user)s.") % {"user": username})
+    def export(self, table: str, user: User, output: str | None) -> None:
         try:
             text = exports.export(user, table)
         except PermissionDenied as error:
