@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from amparo.api import tokens
+from amparo.cases import access as cases_access
 from amparo.core import custody, keychain, sealing, services
 from amparo.core.models import (
     Clearance,
@@ -95,13 +96,19 @@ ROLES_AND_CLEARANCES = [
 
 
 @pytest.mark.parametrize(("role", "clearance", "kind"), ROLES_AND_CLEARANCES)
-def test_who_receives_which_keys_follows_the_intake_handling_rule(
+def test_who_receives_which_keys_follows_the_rules_of_intake_and_of_the_case_records(
     role: str, clearance: int, kind: str
 ) -> None:
+    """Intake handlers read reports; case staff who see identities, and partner roles who see
+    them under consent in what is shared, read case records (cases.access.key_readers)."""
     org = organisation(kind)
     user = UserFactory()
     services.add_member(None, user=user, organisation=org, role=role, clearance=clearance)
-    handles = intake_access.handler_memberships(user).filter(organisation=org).exists()
+    memberships = Membership.objects.filter(user=user, organisation=org)
+    handles = (
+        intake_access.handler_memberships(user).filter(organisation=org).exists()
+        or memberships.filter(cases_access.key_readers()).exists()
+    )
     expected = {level for level in LEVELS if level <= clearance} if handles else set()
     assert granted_levels(user, org) == expected
 
