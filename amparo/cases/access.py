@@ -205,7 +205,20 @@ class Viewer:
         return kinds
 
 
-def _live_grants(at: Any = None) -> QuerySet[SharingGrant]:
+# The organisation keys case records are sealed to (core.access.register_key_readers): the
+# app's label, which core.custody names a SealedRecord's purpose after.
+KEY_PURPOSE = "cases"
+
+
+def key_readers() -> Q:
+    """The memberships (a Q on Membership) granted the organisation keys that seal case
+    records (core.access): the roles that see identities in their own organisation, and the
+    partner roles that see them, under consent, in what is shared with their organisation."""
+    identity_roles = [role for role, actions in ROLE_ACTIONS.items() if VIEW_IDENTITY in actions]
+    return Q(role__in=[*identity_roles, *RECIPIENT_KIND_BY_ROLE])
+
+
+def live_grants(at: Any = None) -> QuerySet[SharingGrant]:
     moment = at or timezone.now()
     return SharingGrant.objects.filter(revoked_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=moment)
@@ -252,7 +265,7 @@ def _shared_with(viewer: Viewer) -> list[tuple[QuerySet[SharingGrant], int]]:
     """The live grants that reach `viewer`, each set with the clearance it is read with: those
     to an organisation through the viewer's grantee roles there, those to the viewer in person
     with their highest clearance."""
-    live = _live_grants()
+    live = live_grants()
     reach = [
         (live.filter(organisation_id=organisation_id), clearance)
         for organisation_id, clearance in viewer.grantee_organisations().items()
@@ -336,7 +349,7 @@ def permitted_actions(
     if event.pk is not None and viewer.memberships:
         grantees = viewer.grantee_organisations()
         grants = (
-            _live_grants()
+            live_grants()
             .filter(event_id=event.pk)
             .filter(Q(user_id=viewer.user.pk) | Q(organisation_id__in=list(grantees)))
         )
@@ -480,7 +493,7 @@ def shared_since_q(viewer: Viewer, since: datetime.datetime) -> Q | None:
         return None
     grantees = list(viewer.grantee_organisations())
     grants = (
-        _live_grants()
+        live_grants()
         .filter(granted_at__gte=since)
         .filter(Q(user_id=viewer.user.pk) | Q(organisation_id__in=grantees))
     )

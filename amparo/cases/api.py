@@ -37,8 +37,9 @@ from amparo.cases.models import (
     Person,
     Vocab,
 )
+from amparo.core import custody
 from amparo.core.fields import blind_index
-from amparo.core.models import Clearance, Organisation, Term, User
+from amparo.core.models import Clearance, Organisation, SealedRecord, Term, User
 from amparo.core.permissions import signed_in_user
 from amparo.core.vocabulary import TermLookupError, TermResolver
 
@@ -319,7 +320,12 @@ def _page(queryset: QuerySet[Any], cursor: str | None, limit: int) -> tuple[list
     """Newest first by id; the cursor is the last id of the previous page."""
     if cursor:
         queryset = queryset.filter(pk__lt=_decode_cursor(cursor))
-    items = list(queryset.order_by("-pk")[: limit + 1])
+    ordered = queryset.order_by("-pk")
+    if issubclass(queryset.model, SealedRecord):
+        # The page's data keys opened together before its rows are read: one query, not one
+        # per key (rows written in different requests have different keys).
+        custody.open_data_keys(ordered.values_list("data_key_id", flat=True)[: limit + 1])
+    items = list(ordered[: limit + 1])
     if len(items) <= limit:
         return items, None
     items = items[:limit]

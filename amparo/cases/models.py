@@ -34,7 +34,9 @@ from amparo.core.fields import BlindIndexField, EncryptedJSONField, EncryptedTex
 from amparo.core.models import (
     AuditEntry,
     Clearance,
+    Membership,
     Organisation,
+    SealedRecord,
     Term,
     User,
     validate_country_code,
@@ -299,7 +301,7 @@ PERSON_TERMS: dict[str, tuple[str, ...]] = {
 }
 
 
-class Person(models.Model):
+class Person(SealedRecord):
     """A victim, perpetrator, source or intervening party: an individual or an organisation.
 
     Belongs to the organisation that documented it. Identifying fields are encrypted at rest;
@@ -316,15 +318,21 @@ class Person(models.Model):
     )
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
     # Identifying, encrypted.
-    full_name = EncryptedTextField(_("full name"), blank=True, default="")
+    full_name = EncryptedTextField(_("full name"), blank=True, default="", sealed_by="data_key")
     full_name_index = BlindIndexField(source="full_name")
     other_names = EncryptedTextField(
-        _("other names and aliases"), blank=True, default="", help_text=_("One per line.")
+        _("other names and aliases"),
+        blank=True,
+        default="",
+        help_text=_("One per line."),
+        sealed_by="data_key",
     )
-    contact = EncryptedTextField(_("contact details"), blank=True, default="")
-    id_numbers = EncryptedTextField(_("identity document numbers"), blank=True, default="")
-    address = EncryptedTextField(_("exact address"), blank=True, default="")
-    notes = EncryptedTextField(_("notes"), blank=True, default="")
+    contact = EncryptedTextField(_("contact details"), blank=True, default="", sealed_by="data_key")
+    id_numbers = EncryptedTextField(
+        _("identity document numbers"), blank=True, default="", sealed_by="data_key"
+    )
+    address = EncryptedTextField(_("exact address"), blank=True, default="", sealed_by="data_key")
+    notes = EncryptedTextField(_("notes"), blank=True, default="", sealed_by="data_key")
     # Statistical, in the clear.
     sex = term_field(Vocab.SEX, _("sex / gender"))
     age_group = term_field(Vocab.AGE_GROUP, _("age group"))
@@ -375,11 +383,14 @@ class Person(models.Model):
     def clean(self) -> None:
         validate_region(self.country, self.region)
 
+    def sealing_scope(self) -> tuple[int, int]:
+        return self.organisation_id, self.confidentiality
+
 
 # --- Events and what happened in them ---------------------------------------------------------
 
 
-class Event(models.Model):
+class Event(SealedRecord):
     class Status(models.TextChoices):
         DRAFT = "draft", _("Draft")
         SUBMITTED = "submitted", _("Submitted")
@@ -436,6 +447,7 @@ class Event(models.Model):
         blank=True,
         default="",
         help_text=_("Encrypted; not searchable."),
+        sealed_by="data_key",
     )
     external_id = models.CharField(
         _("external identifier"),
@@ -516,6 +528,9 @@ class Event(models.Model):
         validate_region(self.country, self.region)
         check_coordinates(self.latitude, self.longitude, self.coordinate_precision)
 
+    def sealing_scope(self) -> tuple[int, int]:
+        return self.organisation_id, self.confidentiality
+
     @property
     def start_display(self) -> str:
         return format_partial_date(self.start_date, self.start_precision)
@@ -525,7 +540,7 @@ class Event(models.Model):
         return format_partial_date(self.end_date, self.end_precision)
 
 
-class Act(NumberedRecord):
+class Act(NumberedRecord, SealedRecord):
     """One violation against one victim (a person or an organisation) within an event."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="acts")
@@ -553,7 +568,7 @@ class Act(NumberedRecord):
     country = country_field()
     region = region_field()
     locality = models.CharField(_("locality"), max_length=200, blank=True)
-    remarks = EncryptedTextField(_("remarks"), blank=True, default="")
+    remarks = EncryptedTextField(_("remarks"), blank=True, default="", sealed_by="data_key")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -564,6 +579,9 @@ class Act(NumberedRecord):
         # The events with acts of some types, read from the index alone (see
         # queries.EventConditions).
         indexes = [models.Index(fields=["type_of_act", "event"], name="cases_act_type_event")]
+
+    def sealing_parent(self) -> Event:
+        return self.event
 
     def clean(self) -> None:
         self.date, self.date_precision = normalise_partial_date(self.date, self.date_precision)
@@ -602,7 +620,7 @@ class Involvement(NumberedRecord):
             )
 
 
-class Source(NumberedRecord):
+class Source(NumberedRecord, SealedRecord):
     """A piece of information about the event (HURIDOCS "Information")."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="sources")
@@ -618,7 +636,9 @@ class Source(NumberedRecord):
     reliability = term_field(Vocab.RELIABILITY, _("reliability"))
     connection = term_field(Vocab.SOURCE_CONNECTION, _("connection to the information"))
     material_type = term_field(Vocab.SOURCE_MATERIAL, _("type of source material"))
-    material = EncryptedTextField(_("original material"), blank=True, default="")
+    material = EncryptedTextField(
+        _("original material"), blank=True, default="", sealed_by="data_key"
+    )
     language = term_field(Vocab.LANGUAGE, _("language"))
     created_by = creator_field()
     created_at = models.DateTimeField(auto_now_add=True)
@@ -627,6 +647,9 @@ class Source(NumberedRecord):
         ordering = ["received_on", "id"]
         verbose_name = _("source")
         verbose_name_plural = _("sources")
+
+    def sealing_parent(self) -> Event:
+        return self.event
 
     def clean(self) -> None:
         check_not_in_future(self.received_on, "received_on")
@@ -695,18 +718,21 @@ class ChainLink(models.Model):
         return f"{self.from_event_id} → {self.to_event_id}"
 
 
-class Comment(NumberedRecord):
+class Comment(NumberedRecord, SealedRecord):
     """A note on an event by its staff or by a partner it was shared with for comment."""
 
     event = models.ForeignKey(Event, on_delete=models.CASCADE, related_name="comments")
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
-    body = EncryptedTextField(_("comment"))
+    body = EncryptedTextField(_("comment"), sealed_by="data_key")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
         ordering = ["created_at", "id"]
         verbose_name = _("comment")
         verbose_name_plural = _("comments")
+
+    def sealing_parent(self) -> Event:
+        return self.event
 
 
 # --- Sharing and consent ----------------------------------------------------------------------
@@ -877,7 +903,7 @@ class VersionAction(models.TextChoices):
     UNMERGE_PERSON = "unmerge_person", _("Merge of two person records undone")
 
 
-class EventVersion(models.Model):
+class EventVersion(SealedRecord):
     """The event aggregate (event, acts, involvements, persons, sources, interventions, chain
     links) as it was after one change, and what changed. Both are encrypted at rest; in
     `changes`, the values of encrypted fields show only as "[encrypted]"."""
@@ -887,10 +913,10 @@ class EventVersion(models.Model):
     action = models.CharField(max_length=40)
     actor = models.ForeignKey(User, on_delete=models.PROTECT, null=True, related_name="+")
     created_at = models.DateTimeField(default=timezone.now)
-    snapshot = EncryptedJSONField()
+    snapshot = EncryptedJSONField(sealed_by="data_key")
     # Encrypted too: old values of clear fields (a description from which a name was removed)
     # must not stay readable in the database.
-    changes = EncryptedJSONField(default=dict, blank=True)
+    changes = EncryptedJSONField(default=dict, blank=True, sealed_by="data_key")
 
     class Meta:
         ordering = ["-number"]
@@ -902,6 +928,16 @@ class EventVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} v{self.number}"
+
+    def sealing_scope(self) -> tuple[int, int]:
+        """The event's organisation, and the highest level of what the snapshot holds: a
+        member not cleared for one of its persons cannot open that identity from history."""
+        event = self.snapshot["event"]
+        levels = [
+            event["confidentiality"],
+            *(p["confidentiality"] for p in self.snapshot["persons"]),
+        ]
+        return event["organisation_id"], max(levels)
 
     @property
     def action_label(self) -> str:
@@ -960,7 +996,7 @@ class PersonMerge(NumberedRecord):
         verbose_name_plural = _("merges of persons")
 
 
-class ImportJob(models.Model):
+class ImportJob(SealedRecord):
     """One import of a file into an organisation: its progress while it runs, its outcome after.
 
     The events and persons it creates are written in short transactions, each row marked with
@@ -995,7 +1031,11 @@ class ImportJob(models.Model):
     created = models.PositiveIntegerField(default=0)
     updated = models.PositiveIntegerField(default=0)
     unchanged = models.PositiveIntegerField(default=0)
-    errors = EncryptedJSONField(default=list, blank=True)
+    errors = EncryptedJSONField(default=list, blank=True, sealed_by="data_key")
+    # The importer's organisation keys, wrapped under a one-time secret that travels with the
+    # queued task, while the job waits and runs (amparo/cases/services/job_keys.py).
+    carried_keys = models.BinaryField(null=True, editable=False)
+    carried_keys_salt = models.BinaryField(null=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     # Touched as the import goes: a job in progress whose heartbeat stopped was abandoned.
     heartbeat_at = models.DateTimeField(default=timezone.now)
@@ -1008,6 +1048,14 @@ class ImportJob(models.Model):
 
     def __str__(self) -> str:
         return f"import #{self.pk} ({self.status})"
+
+    def sealing_scope(self) -> tuple[int, int]:
+        """The errors quote the file's cells: sealed at the highest clearance the importer
+        holds in the organisation, so that they can read them."""
+        clearances = Membership.objects.filter(
+            user=self.created_by, organisation_id=self.organisation_id
+        ).values_list("clearance", flat=True)
+        return self.organisation_id, max(clearances, default=Clearance.RESTRICTED)
 
     @property
     def imported(self) -> bool:

@@ -19,7 +19,15 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from amparo.cases import access
-from amparo.cases.models import Act, Event, IdentityDisclosure, Involvement, Person
+from amparo.cases.models import (
+    Act,
+    Event,
+    IdentityDisclosure,
+    Intervention,
+    Involvement,
+    Person,
+    Source,
+)
 from amparo.core.models import AuditEntry, Term, User
 
 # The text index matches substrings of at least three characters; shorter words are compared
@@ -377,6 +385,17 @@ def event_page(
     offset = (number - 1) * size
     events = for_listing(_in_order(user, viewer, conditions, walk))[offset : offset + size]
     return EventPage(events=list(events), number=number, size=size, count=count, exact=exact)
+
+
+def persons_in(event_ids: Collection[int]) -> QuerySet[Person]:
+    """Every person who takes part in these events (victims, perpetrators, sources and
+    intervening persons), in one query."""
+    return Person.objects.filter(
+        Q(pk__in=Act.objects.filter(event__in=event_ids).values("victim_id"))
+        | Q(pk__in=Involvement.objects.filter(act__event__in=event_ids).values("perpetrator_id"))
+        | Q(pk__in=Source.objects.filter(event__in=event_ids).values("source_person_id"))
+        | Q(pk__in=Intervention.objects.filter(event__in=event_ids).values("intervening_person_id"))
+    )
 
 
 def disclosures_of(person: Person) -> QuerySet[AuditEntry]:

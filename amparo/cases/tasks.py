@@ -8,6 +8,7 @@ from amparo.cases.exchange import jobs
 
 
 @task()
-def run_import(job_id: int) -> None:
-    """Import the file of a queued job (amparo/cases/exchange/jobs.py)."""
-    jobs.run(job_id)
+def run_import(job_id: int, secret: str = "") -> None:
+    """Import the file of a queued job (amparo/cases/exchange/jobs.py), with the keys its
+    request carried for it (`secret` opens them)."""
+    jobs.run(job_id, secret)

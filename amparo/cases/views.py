@@ -45,7 +45,7 @@ from amparo.cases.models import (
     SharingGrant,
     Source,
 )
-from amparo.core import searches
+from amparo.core import custody, searches
 from amparo.core.models import AuditEntry, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
@@ -263,6 +263,9 @@ def _event_context(
     user = signed_in_user(request)
     actions = access.actions_on(user, event, viewer)
     presenter = access.PersonPresenter(user, viewer)
+    # The persons' data keys opened together before their rows are read (one query, not one
+    # per key: persons recorded at different times have different keys).
+    custody.open_data_keys(queries.persons_in([event.pk]).values_list("data_key_id", flat=True))
     acts = list(
         Act.objects.filter(event=event)
         .select_related("victim", "type_of_act", "method", "targeted_activity")
@@ -407,25 +410,7 @@ def _render_detail(
 
 def _persons_of(event: Event) -> dict[int, Person]:
     """Every person who takes part in the event, by id."""
-    ids = (
-        set(Act.objects.filter(event=event).values_list("victim_id", flat=True))
-        | set(
-            Involvement.objects.filter(act__event=event, perpetrator__isnull=False).values_list(
-                "perpetrator_id", flat=True
-            )
-        )
-        | set(
-            Source.objects.filter(event=event, source_person__isnull=False).values_list(
-                "source_person_id", flat=True
-            )
-        )
-        | set(
-            Intervention.objects.filter(event=event, intervening_person__isnull=False).values_list(
-                "intervening_person_id", flat=True
-            )
-        )
-    )
-    return Person.objects.in_bulk([pk for pk in ids if pk is not None])
+    return queries.persons_in([event.pk]).in_bulk()
 
 
 @requires("cases.view")

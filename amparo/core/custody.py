@@ -57,6 +57,7 @@ _CUSTODY_PURPOSE = "core.organisation_key.custody"
 _PUBLIC_KEY_PURPOSE = "core.public_key.owner"
 _RECOVERY_INFO = b"amparo recovery key/1"
 _TOKEN_INFO = b"amparo api token keys/1"
+_JOB_INFO = b"amparo job keys/1"
 
 
 class KeysLocked(DomainError):
@@ -317,12 +318,7 @@ def open_grants(user: User, personal_private: bytes) -> keychain.Keychain:
 def keep_for_token(secret: str, token_id: int) -> tuple[bytes, bytes] | None:
     """The current keychain's organisation keys wrapped under the token's `secret`: (salt,
     wrapped), for an API token made by a person whose keys are unlocked; None when none are."""
-    chain = keychain.current()
-    if not chain.organisation_keys:
-        return None
-    salt = sealing.new_salt()
-    wrapping = sealing.derive_from_secret(secret.encode(), salt, _TOKEN_INFO)
-    return salt, sealing.wrap(wrapping, chain.to_bytes(), _token_aad(token_id))
+    return _keep_under_secret(keychain.current(), secret, _TOKEN_INFO, _token_aad(token_id))
 
 
 def open_for_token(
@@ -334,13 +330,61 @@ def open_for_token(
 ) -> None:
     """Put the organisation keys an API token carries into the current keychain: only those the
     person still holds a grant for (a membership ended since is not carried on by the token)."""
+    _open_under_secret(secret, _TOKEN_INFO, _token_aad(token_id), user, salt, wrapped)
+
+
+def keep_for_job(secret: str, job: str, organisation: Organisation) -> tuple[bytes, bytes] | None:
+    """The current keychain's keys of `organisation` wrapped under a one-time `secret`, for a
+    background job (named `job`, e.g. "import 12") that must read what they open on behalf of
+    the person who started it: (salt, wrapped); None when none are unlocked."""
+    organisation_keys = set(
+        OrganisationKey.objects.filter(organisation=organisation).values_list("pk", flat=True)
+    )
+    carried = keychain.Keychain(
+        organisation_keys={
+            pk: key
+            for pk, key in keychain.current().organisation_keys.items()
+            if pk in organisation_keys
+        }
+    )
+    return _keep_under_secret(carried, secret, _JOB_INFO, _job_aad(job))
+
+
+def open_for_job(
+    secret: str,
+    job: str,
+    user: User,
+    salt: sealing.Binary | None,
+    wrapped: sealing.Binary | None,
+) -> None:
+    """Put the keys `keep_for_job` carried into the current keychain (those `user` still holds
+    a grant for)."""
+    _open_under_secret(secret, _JOB_INFO, _job_aad(job), user, salt, wrapped)
+
+
+def _keep_under_secret(
+    chain: keychain.Keychain, secret: str, info: bytes, aad: bytes
+) -> tuple[bytes, bytes] | None:
+    if not chain.organisation_keys:
+        return None
+    salt = sealing.new_salt()
+    wrapping = sealing.derive_from_secret(secret.encode(), salt, info)
+    return salt, sealing.wrap(wrapping, chain.to_bytes(), aad)
+
+
+def _open_under_secret(
+    secret: str,
+    info: bytes,
+    aad: bytes,
+    user: User,
+    salt: sealing.Binary | None,
+    wrapped: sealing.Binary | None,
+) -> None:
     if salt is None or wrapped is None:
         return
-    wrapping = sealing.derive_from_secret(secret.encode(), bytes(salt), _TOKEN_INFO)
+    wrapping = sealing.derive_from_secret(secret.encode(), bytes(salt), info)
     try:
-        carried = keychain.Keychain.from_bytes(
-            sealing.unwrap(wrapping, wrapped, _token_aad(token_id))
-        )
+        carried = keychain.Keychain.from_bytes(sealing.unwrap(wrapping, wrapped, aad))
     except sealing.SealingError:
         return
     granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key_id", flat=True))
@@ -351,6 +395,10 @@ def open_for_token(
 
 def _token_aad(token_id: int) -> bytes:
     return f"amparo api token keys:{token_id}".encode()
+
+
+def _job_aad(job: str) -> bytes:
+    return f"amparo job keys:{job}".encode()
 
 
 # --- grants -------------------------------------------------------------------------------------
@@ -672,9 +720,25 @@ def assign_data_key(record: SealedRecord) -> bool:
             # with its child, so that both are sealed with one key.
             parent.save(update_fields=["data_key", *sealed_field_names(type(parent))])
         target = parent.data_key_id
+        if target is not None and open_data_key(target) is None:
+            # The parent's key does not open here (a later batch of `amparo keys migrate`, a
+            # job without it): a writing key of the parent's organisation and level, which
+            # SealedRecord subclasses may move the row off when their parent's key is at hand.
+            parent_scope = _scope_of(target)
+            if parent_scope is None:
+                return False
+            if record.data_key_id is not None and _scope_of(record.data_key_id) == parent_scope:
+                return False
+            target = writing_key(*parent_scope)
     else:
         scope = _scope_for(record)
-        if record.data_key_id is not None and _scope_of(record.data_key_id) == scope:
+        if (
+            record.data_key_id is not None
+            and _scope_of(record.data_key_id) == scope
+            # Every value is new or was opened, but its key may not open here (a job without
+            # the key of the row it replaces the values of): then it moves to the writing key.
+            and open_data_key(record.data_key_id) is not None
+        ):
             return False
         target = writing_key(*scope)
     if target is None or target == record.data_key_id:

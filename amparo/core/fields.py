@@ -390,6 +390,11 @@ class BlindIndexField(_CharField[_ST, _GT]):
                 f"{self.model._meta.label}.{self.name} indexes {self.source}, which must be text "
                 f"or None, not {type(value).__name__}."
             )
+        if isinstance(value, LockedValue):
+            # Saved by someone whose keys do not open the value: its index stays as it was
+            # (not the index of the "locked" label).
+            existing: str | None = getattr(model_instance, self.attname)
+            return existing
         digest = None if value is None else self.digest(value)
         setattr(model_instance, self.attname, digest)
         return digest

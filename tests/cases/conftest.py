@@ -9,6 +9,7 @@ import pytest
 from django.db import connection, transaction
 from django.test import Client
 
+from amparo.api import tokens
 from amparo.core import keychain, vocabulary
 from amparo.core.models import Clearance, Organisation, Role, Term, Thesaurus, User
 from tests.factories import PASSWORD, OrganisationFactory, TOTPDeviceFactory, member
@@ -116,6 +117,13 @@ def sign_in(client: Client, user: User) -> Client:
     )
     session.save()
     return client
+
+
+def token_with_keys(user: User, name: str = "test") -> str:
+    """The secret of a new API token of `user`, issued while their keys are unlocked (as the
+    token page issues it), so that it carries them."""
+    with keychain.using(grant_everything(user, PASSWORD)):
+        return tokens.issue_token(user, user, name=name).secret
 
 
 @pytest.fixture

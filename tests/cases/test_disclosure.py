@@ -18,7 +18,6 @@ from django.db import connection
 from django.test import Client
 from django.urls import URLPattern, reverse
 
-from amparo.api import tokens
 from amparo.api.main import api
 from amparo.api.urls import PREFIX
 from amparo.cases import access, queries, services
@@ -39,7 +38,7 @@ from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
 from amparo.core.fields import blind_index
 from amparo.core.models import AuditEntry, Clearance, Organisation, Role, User
-from tests.cases.conftest import sign_in
+from tests.cases.conftest import sign_in, token_with_keys
 from tests.cases.exchange import record_event, term
 from tests.factories import OrganisationFactory, member
 
@@ -190,7 +189,7 @@ def test_a_version_page_shows_no_identity_and_so_records_none(world, client: Cli
 class Api:
     def __init__(self, client: Client, user: User) -> None:
         self.client = client
-        secret = tokens.issue_token(None, user, name="test").secret
+        secret = token_with_keys(user)
         self.header = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
 
     def get(self, path: str) -> Any:

@@ -16,7 +16,7 @@ from amparo.cases import access, services
 from amparo.cases.models import ConsentRecord, Person, RecipientKind
 from amparo.core.models import AuditEntry, Clearance, Organisation, Role
 from amparo.core.services import DomainError
-from tests.cases.conftest import sign_in
+from tests.cases.conftest import sign_in, token_with_keys
 from tests.factories import (
     ActFactory,
     MembershipFactory,
@@ -427,13 +427,12 @@ def test_a_state_consent_names_no_strictly_confidential_person_to_restricted_cle
 def test_the_api_search_and_exports_follow_the_same_rule(
     state_with_consent, client: Client
 ) -> None:
-    from amparo.api import tokens
     from amparo.cases.exchange import exports
     from amparo.cases.queries import EventFilters, event_conditions
 
     world = state_with_consent
     representative, person = world["representative"], world["person"]
-    secret = tokens.issue_token(None, representative, name="test").secret
+    secret = token_with_keys(representative)
     header = {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
     for path in (f"/api/v1/persons/{person.pk}", f"/api/v1/events/{world['event'].pk}"):
         answer = client.get(path, **header)

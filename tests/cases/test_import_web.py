@@ -106,7 +106,7 @@ def test_a_failed_import_shows_each_problem_to_its_importer_and_to_no_one_else(
     with connection.cursor() as cursor:  # the problems quote the file: encrypted at rest
         cursor.execute("SELECT errors FROM cases_importjob")
         (stored,) = cursor.fetchone()
-    assert "tea party" not in stored and stored.startswith("amp1:")
+    assert "tea party" not in stored and stored.startswith("amp2:")
     colleague = documentalist(organisation=organisation_of(user))
     sign_in(client, colleague)
     assert client.get(confirmed["Location"]).status_code == 404

@@ -7,8 +7,7 @@ import pytest
 from django.test import Client
 from django.urls import reverse
 
-from amparo.api import tokens
-from tests.cases.conftest import sign_in
+from tests.cases.conftest import sign_in, token_with_keys
 from tests.cases.exchange import documentalist, record_event
 
 pytestmark = pytest.mark.django_db
@@ -30,7 +29,7 @@ def test_identity_pages_and_api_answers_are_no_store(client: Client) -> None:
         assert (person.full_name in response.content.decode()) is names, page
         assert "no-store" in response["Cache-Control"], page
 
-    token = tokens.issue_token(None, user, name="test").secret
+    token = token_with_keys(user)
     api = Client(HTTP_AUTHORIZATION=f"Bearer {token}")
     response = api.get(f"/api/v1/persons/{person.pk}")
     assert response.status_code == 200

@@ -110,7 +110,7 @@ def test_identifying_fields_are_stored_encrypted(nhri, documentalist, term) -> N
         (snapshot,) = cursor.fetchone()
     assert len(rows) == 3
     for full_name, contact, index in rows:
-        assert full_name.startswith("amp1:") and contact.startswith("amp1:")
+        assert full_name.startswith("amp2:") and contact.startswith("amp2:")
         assert crypto.INDEX_VALUE_PATTERN.fullmatch(index)  # an HMAC, not the name
     stored = " ".join(str(value) for row in rows for value in row) + snapshot
     for secret in ("Amina", "Wanjiru", "Otieno", "+254", "Badge"):

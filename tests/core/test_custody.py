@@ -15,6 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from amparo.api import tokens
+from amparo.cases import access as cases_access
 from amparo.core import access as core_access
 from amparo.core import custody, keychain, sealing, services
 from amparo.core.models import (
@@ -37,6 +38,7 @@ pytestmark = [pytest.mark.django_db, pytest.mark.only_real_keys]
 LOGIN = reverse("core:login")
 LEVELS = custody.LEVELS
 INTAKE = intake_access.KEY_PURPOSE
+CASES = cases_access.KEY_PURPOSE
 
 
 def organisation(kind: str = Organisation.Kind.NHRI) -> Organisation:
@@ -132,15 +134,23 @@ ROLES_AND_CLEARANCES = [
 
 
 @pytest.mark.parametrize(("role", "clearance", "kind"), ROLES_AND_CLEARANCES)
-def test_who_receives_which_keys_follows_the_intake_handling_rule(
+def test_who_receives_which_keys_follows_the_rule_of_each_purpose(
     role: str, clearance: int, kind: str
 ) -> None:
+    """Intake's keys go to intake handlers, who read reports; the case records' keys to case
+    staff who see identities and partner roles who see them under consent in what is shared
+    (cases.access.key_readers). Neither rule opens the other's content."""
     org = organisation(kind)
     user = UserFactory()
     services.add_member(None, user=user, organisation=org, role=role, clearance=clearance)
-    handles = intake_access.handler_memberships(user).filter(organisation=org).exists()
-    expected = {level for level in LEVELS if level <= clearance} if handles else set()
-    assert granted_levels(user, org) == expected
+    memberships = Membership.objects.filter(user=user, organisation=org)
+    reads = {
+        INTAKE: intake_access.handler_memberships(user).filter(organisation=org).exists(),
+        CASES: memberships.filter(cases_access.key_readers()).exists(),
+    }
+    for purpose, entitled in reads.items():
+        expected = {level for level in LEVELS if level <= clearance} if entitled else set()
+        assert granted_levels(user, org, purpose) == expected, purpose
 
 
 def test_escrow_gives_administrators_every_level_whatever_their_clearance(settings: object) -> None:

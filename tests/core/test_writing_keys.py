@@ -72,3 +72,21 @@ def test_many_data_keys_open_in_one_query() -> None:
     assert len(queries) == 1
     assert set(holder.data_keys) == set(made)
     assert DataKeyCopy.objects.filter(data_key_id__in=made).count() == 30
+
+
+def test_a_row_whose_values_are_all_replaced_moves_to_a_key_that_opens_here() -> None:
+    """A job without the row's key that writes every sealed value anew (an import's errors)
+    seals them with its own writing key instead of failing on the key it cannot open."""
+    from amparo.cases.models import ImportJob
+
+    organisation = OrganisationFactory()
+    custody.ensure_organisation_keys(organisation)
+    with keychain.using(keychain.Keychain()):
+        job = ImportJob.objects.create(organisation=organisation, errors=[{"row": 1}])
+    with keychain.using(keychain.Keychain()):
+        reread = ImportJob.objects.get(pk=job.pk)
+        assert reread.errors != [{"row": 1}]  # locked: the key of the first job does not open
+        reread.errors = [{"row": 2}]
+        reread.save(update_fields=["errors"])
+        assert reread.data_key_id != job.data_key_id
+        assert ImportJob.objects.get(pk=job.pk).errors == [{"row": 2}]

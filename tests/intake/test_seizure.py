@@ -181,8 +181,13 @@ def candidate_keys(ring: crypto.KeyRing) -> list[bytes]:
     return keys
 
 
-def attack(database: Path, ring: crypto.KeyRing, extra: keychain.Keychain) -> set[str]:
-    """What the attacker reads: every plaintext of PLAINTEXTS that any key they hold opens."""
+def attack(
+    database: Path,
+    ring: crypto.KeyRing,
+    extra: keychain.Keychain,
+    plaintexts: list[str] = PLAINTEXTS,
+) -> set[str]:
+    """What the attacker reads: every one of `plaintexts` that any key they hold opens."""
     keys = candidate_keys(ring)
     opened: list[str] = []
     values = list(stored_values(database))
@@ -224,7 +229,7 @@ def attack(database: Path, ring: crypto.KeyRing, extra: keychain.Keychain) -> se
                 except (sealing.SealingError, ValueError):
                     continue
     # Attachments: the file key is itself a sealed value; the blob opens only with it.
-    return {text for text in PLAINTEXTS if any(text in found for found in opened)}
+    return {text for text in plaintexts if any(text in found for found in opened)}
 
 
 def raw_bytes(paths: list[Path]) -> bytes:

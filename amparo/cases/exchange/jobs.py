@@ -16,7 +16,8 @@ from django.utils.translation import gettext as _
 
 from amparo.cases.exchange import huridocs, imports, stash
 from amparo.cases.models import ImportJob
-from amparo.cases.services import bulk
+from amparo.cases.services import bulk, job_keys
+from amparo.core import keychain
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
 
@@ -49,15 +50,27 @@ def queue(
     from amparo.cases import tasks
 
     job = bulk.queue(actor, organisation, kind, filename, upload)
-    transaction.on_commit(lambda: tasks.run_import.enqueue(job.pk))
+    secret = job_keys.carry(job)
+    transaction.on_commit(lambda: tasks.run_import.enqueue(job.pk, secret))
     return job
 
 
-def run(job_id: int) -> None:
-    """Run a queued job: everything or nothing, its outcome on the job."""
+def run(job_id: int, secret: str = "") -> None:
+    """Run a queued job: everything or nothing, its outcome on the job. It runs with its own
+    keychain: the keys its request carried for it (`job_keys`), opened with `secret`, and
+    dropped when it ends."""
     job = ImportJob.objects.select_related("organisation", "created_by").get(pk=job_id)
-    if job.status != ImportJob.Status.QUEUED or job.created_by is None:
-        return
+    with keychain.using(keychain.Keychain()):
+        try:
+            if job.status == ImportJob.Status.QUEUED and job.created_by is not None:
+                job_keys.open_carried(job, secret)
+                _run(job)
+        finally:
+            job_keys.drop_carried(job)
+
+
+def _run(job: ImportJob) -> None:
+    assert job.created_by is not None
     stashed = stash.unstash(job.created_by, job.upload)
     if stashed is None:
         _failed(job, [_("This upload has expired. Upload the file again.")])

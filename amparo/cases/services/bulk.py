@@ -252,11 +252,11 @@ class NewEvents:
                 involvement.perpetrator_id = involvement.perpetrator.pk
         insert(involvements, numbered=True)
         moment = timezone.now()
-        insert_values(EventVersion, [self._first_version(item, job, moment) for item in batch])
+        insert([self._first_version(item, job, moment) for item in batch])
 
     def _first_version(
         self, item: NewEvent, job: ImportJob, moment: datetime.datetime
-    ) -> dict[str, Any]:
+    ) -> EventVersion:
         """Version 1, as `create_event` makes it: the aggregate as written."""
         types = self._person_types(item.persons)
         after = snapshot_of(
@@ -269,15 +269,15 @@ class NewEvents:
                 defender_types=types,
             )
         )
-        return {
-            "event_id": item.event.pk,
-            "number": 1,
-            "action": VersionAction.CREATE.value,
-            "actor_id": self.actor.pk,
-            "created_at": moment,
-            "snapshot": after,
-            "changes": {**snapshot_diff(None, after), "import": job.pk},
-        }
+        return EventVersion(
+            event_id=item.event.pk,
+            number=1,
+            action=VersionAction.CREATE.value,
+            actor_id=self.actor.pk,
+            created_at=moment,
+            snapshot=after,
+            changes={**snapshot_diff(None, after), "import": job.pk},
+        )
 
     def _person_types(self, persons: Sequence[Person]) -> dict[int, list[int]]:
         types: dict[int, list[int]] = {}
@@ -331,7 +331,8 @@ def progress(job: ImportJob, status: str, done: int, total: int) -> None:
 def failed(job: ImportJob, errors: Sequence[Mapping[str, Any]]) -> None:
     """Delete what the job wrote, if anything, and keep why it failed."""
     fail(job)
-    ImportJob.objects.filter(pk=job.pk).update(errors=list(errors))
+    job.errors = list(errors)
+    job.save(update_fields=["errors"])
 
 
 def start(

@@ -33,6 +33,7 @@ from amparo.cases.models import (
     Source,
     VersionAction,
 )
+from amparo.cases.services import sharing
 from amparo.cases.services.snapshots import audit_summary, row, snapshot, snapshot_diff
 from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
@@ -105,6 +106,7 @@ def new_version(
         columns.update({name: getattr(event, name) for name in REVIEW_FIELDS})
     Event.objects.filter(pk=event.pk).update(**columns)
     event.version = number
+    sharing.seal_event_rows(event)
     after = snapshot(event)
     changes = {**snapshot_diff(before, after), **(extra or {})}
     # Every change to an event's aggregate passes here: what is derived from it follows.

@@ -1,23 +1,39 @@
-"""Sharing an event with another organisation or person."""
+"""Sharing an event with another organisation or person.
+
+Sharing with an organisation also shares the keys (issue 16): the event's rows (event, acts,
+sources, comments) move to a data key of their own, and so does each person shown in it; those
+keys are sealed to the partner's organisation keys of the same level, so its members open them
+only as far as their clearance goes, and consent still decides whom the pages name
+(`access.PersonPresenter`). Revoking removes the partner's copies that no other live grant to it
+still needs. A grant to a single person opens no key: sealing to their organisation would open
+the event to all their colleagues cleared for its level, and members have no copies of their
+own; such a person sees what the owning organisation's keys in their keychain open (nothing,
+outside it)."""
 
 from __future__ import annotations
 
 import datetime
+import uuid
+from collections.abc import Collection
 from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amparo.cases import access
+from amparo.cases import access, queries
 from amparo.cases.models import (
+    Act,
+    Comment,
     Event,
     SharingGrant,
+    Source,
 )
-from amparo.core import audit
+from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
-from amparo.core.models import Organisation, User
+from amparo.core.models import Organisation, SealedRecord, User
 from amparo.core.services import DomainError
 
 
@@ -56,6 +72,7 @@ def grant_sharing(
         purpose=purpose.strip(),
         granted_by=actor,
     )
+    seal_event_rows(event)
     audit.record(actor, AuditAction.EVENT_SHARE, event, changes=sharing_changes(grant))
     return grant
 
@@ -80,5 +97,85 @@ def revoke_sharing(actor: User, grant: SharingGrant) -> SharingGrant:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor
     grant.save(update_fields=["revoked_at", "revoked_by"])
+    withdraw_keys(grant)
     audit.record(actor, AuditAction.EVENT_UNSHARE, grant.event, changes={"grant": grant.pk})
     return grant
+
+
+def _partners(event: Event) -> QuerySet[Organisation]:
+    """The organisations a live grant shares `event` with."""
+    grants = access.live_grants().filter(event=event, organisation__isnull=False)
+    return Organisation.objects.filter(pk__in=grants.values("organisation"))
+
+
+def seal_event_rows(event: Event) -> None:
+    """After a change of the event (a grant, a new version): its acts, sources and comments
+    still under another key than the event's follow it (a new confidentiality must not leave
+    them open to members cleared only for the old one), and the event's rows and the persons
+    shown in it are sealed to every partner organisation it is shared with, each on a data key
+    of its own (`custody.dedicate`), so that rows added later open for the partners too.
+    KeysLocked if the keys at hand do not open a row that must move."""
+    model: type[Act] | type[Source] | type[Comment]
+    for model in (Act, Source, Comment):
+        fields = ["data_key", *custody.sealed_field_names(model)]
+        for row in model._default_manager.filter(event=event).exclude(
+            data_key_id=event.data_key_id
+        ):
+            row.event = event
+            row.save(update_fields=fields)
+    partners = list(_partners(event))
+    if not partners:
+        return
+    rows: list[SealedRecord] = [
+        event,
+        *Act.objects.filter(event=event),
+        *Source.objects.filter(event=event),
+        *Comment.objects.filter(event=event),
+    ]
+    if len({row.data_key_id for row in rows}) > 1:  # a row the keys here could not move
+        raise custody.KeysLocked(
+            _("This record is sealed and your keys do not open it here: it cannot be shared.")
+        )
+    keys = {custody.dedicate(rows)}
+    for person in queries.persons_in([event.pk]):
+        try:
+            keys.add(custody.dedicate([person]))
+        except custody.KeysLocked:
+            # A person above the clearance of whoever changes the event: sealed to the
+            # partners at the next change by someone whose keys open them.
+            continue
+    for partner in partners:
+        for key in keys:
+            custody.share_sealed(key, partner)
+
+
+def _data_keys_of(event_ids: Collection[int]) -> set[uuid.UUID]:
+    """The data keys that seal these events' rows and the persons shown in them."""
+    keys: set[uuid.UUID | None] = set()
+    for model in (Event, Act, Source, Comment):
+        field = "pk" if model is Event else "event"
+        keys.update(
+            model._default_manager.filter(**{f"{field}__in": event_ids}).values_list(
+                "data_key_id", flat=True
+            )
+        )
+    keys.update(queries.persons_in(event_ids).values_list("data_key_id", flat=True))
+    return {key for key in keys if key is not None}
+
+
+def withdraw_keys(grant: SharingGrant) -> int:
+    """Remove the partner's copies of the keys `grant` shared, except those another live grant
+    to the same organisation still covers (a person shown in two shared events). Returns how
+    many copies went."""
+    if grant.organisation is None:
+        return 0
+    others = (
+        access.live_grants()
+        .filter(organisation=grant.organisation)
+        .exclude(pk=grant.pk)
+        .values_list("event_id", flat=True)
+    )
+    still_needed = _data_keys_of(list(others))
+    return custody.unshare_sealed(
+        _data_keys_of([grant.event_id]) - still_needed, grant.organisation
+    )

@@ -25,8 +25,9 @@ M = TypeVar("M", bound=models.Model)
 
 
 # Whether an import is still writing a record is not part of it: a version never keeps it, so
-# a restore can never hide a record again.
-NOT_RECORDED = frozenset({"pending_import_id"})
+# a restore can never hide a record again. Nor is the data key a row is sealed with (issue 16):
+# a restore seals the values again with the keys of the moment.
+NOT_RECORDED = frozenset({"pending_import_id", "data_key_id"})
 
 
 def row(obj: models.Model) -> dict[str, Any]:

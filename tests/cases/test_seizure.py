@@ -1,0 +1,163 @@
+"""Issue 16's promise for the case records: a seized server reveals no name, note, remark,
+source material, comment, version or import error.
+
+A documentalist signs in through the real login view and records through the web: an event
+(names, contact details, internal notes), a source, a comment (versions follow), and an import
+whose file names a victim. A member of another organisation records one of theirs. Everyone
+signs out; every file of the instance is copied and attacked as in tests/intake/test_seizure.py
+(the plaintexts searched for in the raw bytes, every key of the ring tried on every sealed value,
+data key copy, grant and personal key). Nothing opens. With the documentalist signed in and
+their keys cookie in hand, their organisation's records open, and the other's do not.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.conf import settings
+from django.contrib.sessions.backends.db import SessionStore
+from django.test import Client
+from django.urls import reverse
+
+from amparo.cases.models import Event
+from amparo.core import crypto, keychain, services
+from amparo.core.models import Clearance, Organisation, Role, User
+from tests.cases.exchange import csv_bytes
+from tests.cases.test_import import ROWS
+from tests.cases.test_views import guided_post
+from tests.factories import TOTPDeviceFactory, UserFactory
+from tests.intake.test_seizure import attack, copy_everything, log_in, raw_bytes
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_keys]
+
+NOTE = "The family hides at the parish of San Isidro"
+CONTACT = "+254 711 222 333 (Signal)"
+MATERIAL = "Testimony of the neighbour Wairimu Njeri about the men in uniform"
+COMMENT = "Ask the lawyer of Peter Mwangi before the hearing"
+IMPORTED = "Akinyi Odera"  # the victim of the imported file (tests.cases.test_import.ROWS)
+OTHER = "Ochieng Barasa"
+OURS = ["Grace Akinyi", "Peter Mwangi", NOTE, CONTACT, MATERIAL, COMMENT, IMPORTED]
+PLAINTEXTS = [*OURS, OTHER]
+
+
+@pytest.fixture
+def world() -> dict[str, Any]:
+    ours = services.create_organisation(
+        None, name="Kenya Commission", short_code="KNCHR-T", kind=Organisation.Kind.NHRI
+    )
+    theirs = services.create_organisation(
+        None, name="Other Commission", short_code="OTHER-T", kind=Organisation.Kind.NHRI
+    )
+    documentalist, other = UserFactory(username="doc"), UserFactory(username="other")
+    for user, organisation in ((documentalist, ours), (other, theirs)):
+        services.add_member(
+            None,
+            user=user,
+            organisation=organisation,
+            role=Role.DOCUMENTALIST,
+            clearance=Clearance.STRICTLY_CONFIDENTIAL,
+        )
+        TOTPDeviceFactory(user=user)
+    return {"ours": ours, "theirs": theirs, "documentalist": documentalist, "other": other}
+
+
+def record_through_the_web(client: Client, organisation: Organisation, term: Any) -> Event:
+    """An event with two named victims, contact details and notes; a source; a comment."""
+    created = client.post(
+        reverse("cases:event_create"),
+        guided_post(term, organisation, notes=NOTE, **{"victims-0-contact": CONTACT}),
+    )
+    assert created.status_code == 302, created.content.decode()[:2000]
+    event = Event.objects.order_by("-pk").first()
+    assert event is not None
+    source = client.post(
+        reverse("cases:source_add", args=[event.pk]),
+        {"party_name": "A neighbour", "material": MATERIAL},
+    )
+    assert source.status_code == 302
+    comment = client.post(reverse("cases:comment_add", args=[event.pk]), {"body": COMMENT})
+    assert comment.status_code == 302
+    return event
+
+
+def import_through_the_web(client: Client, organisation: Organisation) -> None:
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    preview = client.post(
+        reverse("cases_exchange:import"),
+        {
+            "organisation": organisation.pk,
+            "kind": "table",
+            "file": SimpleUploadedFile("cases.csv", csv_bytes(ROWS)),
+        },
+    )
+    assert preview.status_code == 200
+    confirmed = client.post(
+        reverse("cases_exchange:import_confirm"),
+        {"token": preview.context["token"], "kind": "table", "organisation": organisation.pk},
+    )
+    assert confirmed.status_code == 302
+
+
+def build(world: dict[str, Any], term: Any) -> tuple[Client, Event]:
+    documentalist = Client()
+    log_in(documentalist, world["documentalist"])
+    event = record_through_the_web(documentalist, world["ours"], term)
+    import_through_the_web(documentalist, world["ours"])
+    page = documentalist.get(reverse("cases:event_detail", args=[event.pk])).content.decode()
+    for text in ("Grace Akinyi", NOTE, CONTACT, MATERIAL, COMMENT):
+        assert text in page, text
+    assert "Locked" not in page
+    other = Client()
+    log_in(other, world["other"])
+    created = other.post(
+        reverse("cases:event_create"),
+        guided_post(term, world["theirs"], **{"victims-0-full_name": OTHER}),
+    )
+    assert created.status_code == 302
+    other.post(reverse("core:logout"))
+    return documentalist, event
+
+
+def test_a_seized_server_reveals_no_case_record_while_nobody_is_signed_in(
+    world: dict[str, Any], term: Any, tmp_path: Path
+) -> None:
+    documentalist, event = build(world, term)
+    assert event.versions.count() >= 2
+    documentalist.post(reverse("core:logout"))
+
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    database, files = copy_everything(seized)
+    everything = raw_bytes(files)
+    for text in PLAINTEXTS:
+        assert text.encode() not in everything, text
+    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
+    assert attack(database, ring, keychain.Keychain(), PLAINTEXTS) == set()
+
+
+def test_with_one_member_signed_in_only_their_organisation_s_case_records_open(
+    world: dict[str, Any], term: Any, tmp_path: Path
+) -> None:
+    documentalist, _event = build(world, term)
+    cookie = documentalist.cookies[keychain.COOKIE_NAME].value
+    session_key = documentalist.session.session_key
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    database, _files = copy_everything(seized)
+    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
+    with sqlite3.connect(database) as db:
+        (data,) = db.execute(
+            "SELECT session_data FROM django_session WHERE session_key = ?", [session_key]
+        ).fetchone()
+    store = SessionStore()
+    store.update(store.decode(data))
+    user: User = world["documentalist"]
+    user.refresh_from_db()
+    nothing = keychain.from_session(store, "", user_id=user.pk, generation=user.session_generation)
+    assert attack(database, ring, nothing, PLAINTEXTS) == set()
+    held = keychain.from_session(store, cookie, user_id=user.pk, generation=user.session_generation)
+    assert attack(database, ring, held, PLAINTEXTS) == set(OURS)
