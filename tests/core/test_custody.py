@@ -122,7 +122,10 @@ def test_the_first_entitled_member_receives_the_keys_and_the_server_lets_them_go
     services.add_member(None, user=user, organisation=org, role=Role.FOCAL_POINT, clearance=2)
     assert granted_levels(user, org) == {Clearance.RESTRICTED, Clearance.CONFIDENTIAL}
     custodied = OrganisationKey.objects.filter(organisation=org, server_custody__isnull=False)
-    assert list(custodied.values_list("level", flat=True)) == [Clearance.STRICTLY_CONFIDENTIAL]
+    # A strictly confidential key of each purpose: nobody may hold them yet.
+    assert sorted(custodied.values_list("purpose", "level")) == [
+        (purpose.name, Clearance.STRICTLY_CONFIDENTIAL) for purpose in core_access.key_purposes()
+    ]
 
 
 ROLES_AND_CLEARANCES = [
@@ -173,8 +176,8 @@ def test_a_member_added_while_nobody_holds_the_key_waits_for_a_keyholder_to_sign
     with keychain.using(keychain.Keychain()):
         services.add_member(None, user=second, organisation=org, role="documentalist", clearance=1)
     assert granted_levels(second, org) == set()
-    assert [(p.user, p.level) for p in custody.pending_grants(org)] == [
-        (second, Clearance.RESTRICTED)
+    assert [(p.user, p.level, p.purpose) for p in custody.pending_grants(org)] == [
+        (second, Clearance.RESTRICTED, purpose.name) for purpose in core_access.key_purposes()
     ]
     response = log_in(Client(), first)
     assert response.status_code == 302  # type: ignore[attr-defined]
@@ -243,7 +246,13 @@ def test_login_unlocks_the_granted_keys_into_the_session_under_the_cookie_secret
     restricted = OrganisationKey.objects.get(
         organisation=org, level=Clearance.RESTRICTED, purpose=INTAKE
     )
-    assert set(session_keys(client, user).organisation_keys) == {restricted.pk}
+    # The focal point handles reports and sees identities in case records: both purposes' keys.
+    assert set(session_keys(client, user).organisation_keys) == set(
+        OrganisationKey.objects.filter(organisation=org, level=Clearance.RESTRICTED).values_list(
+            "pk", flat=True
+        )
+    )
+    assert restricted.pk in session_keys(client, user).organisation_keys
     assert client.get(reverse("core:account")).content.decode().count("are unlocked") == 1
 
 
