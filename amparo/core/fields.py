@@ -90,13 +90,14 @@ class LockedValue(str):
         return "LockedValue(…)"
 
 
-def _holds_locked(value: Any) -> bool:
+def holds_locked(value: Any) -> bool:
+    """Whether `value` (a JSON value, a row of values) holds a LockedValue anywhere."""
     if isinstance(value, LockedValue):
         return True
     if isinstance(value, dict):
-        return any(_holds_locked(item) for item in value.values())
+        return any(holds_locked(item) for item in value.values())
     if isinstance(value, list | tuple):
-        return any(_holds_locked(item) for item in value)
+        return any(holds_locked(item) for item in value)
     return False
 
 
@@ -268,7 +269,7 @@ class EncryptedJSONField(EncryptedField[_ST, _GT]):
         return name, path, args, kwargs
 
     def encode(self, value: Any) -> str:
-        if _holds_locked(value):
+        if holds_locked(value):
             from amparo.core.custody import KeysLocked
 
             # A snapshot or list built from rows the keys here do not open would store the

@@ -6,6 +6,7 @@ open, through the web or with that member's keychain."""
 
 from __future__ import annotations
 
+import io
 from typing import Any
 
 import pytest
@@ -14,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 
 from amparo.cases import services
-from amparo.cases.exchange import imports, jobs
+from amparo.cases.exchange import exports, huridocs, imports, jobs
 from amparo.cases.models import (
     Act,
     Comment,
@@ -264,6 +265,24 @@ def test_an_import_without_keys_that_must_read_identities_is_refused_and_changes
         assert Person.objects.get(external_id="V-1").full_name == "Akinyi Odera"
         assert "keys" in str(ImportJob.objects.get(pk=job.pk).errors)
     assert queued
+
+
+@pytest.mark.parametrize("fmt", ["csv", "json", "huridocs"])
+def test_an_export_without_the_keys_that_open_its_names_is_refused(fmt: str) -> None:
+    """`amparo export-cases` run with nobody's keys: a "locked" label never stands in for a
+    name in the file."""
+    user = documentalist()
+    with keychain.using(keys_of(user)):
+        record_event(user)
+    with keychain.using(keychain.Keychain()), pytest.raises(custody.KeysLocked):
+        if fmt == "huridocs":
+            huridocs.export(user, io.StringIO())
+        else:
+            exports.export(user, fmt, io.StringIO())
+    with keychain.using(keys_of(user)):
+        written = io.StringIO()
+        exports.export(user, "csv", written)
+        assert "Akinyi Odera" in written.getvalue()
 
 
 # --- amparo keys migrate ------------------------------------------------------------------------

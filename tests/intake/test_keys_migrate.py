@@ -70,7 +70,7 @@ def test_migrate_moves_ring_reports_to_data_keys_resumably_then_retires_the_old_
     steps: list[keys.MigrationStep] = []
     result = keys.migrate(batch_size=1, progress=steps.append)
 
-    assert result.moved == {"intake": 2}
+    assert result.moved["intake"] == 2 and sum(result.moved.values()) == 2
     assert [step.records for step in steps] == [1, 1]  # one committed batch at a time
     assert result.retired == [old_key]
     assert set(crypto.reload_keyring().of(crypto.Purpose.DATA)) == {ring_key}
@@ -88,9 +88,9 @@ def test_migrate_moves_ring_reports_to_data_keys_resumably_then_retires_the_old_
     with keychain.using(keychain.Keychain()):
         assert isinstance(Submission.objects.get(pk=first.pk).victim_name, LockedValue)
     # Running it again finds nothing left, and says so in the log.
-    assert keys.migrate().moved == {"intake": 0}
+    assert not any(keys.migrate().moved.values())
     entries = AuditEntry.objects.filter(action="keys.migrate").order_by("pk")
-    assert [entry.changes["moved"] for entry in entries] == [{"intake": 2}, {"intake": 0}]
+    assert [entry.changes["moved"]["intake"] for entry in entries] == [2, 0]
 
 
 def test_the_keys_migrate_command_reports_what_it_moved(

@@ -14,10 +14,11 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from typing import IO, Any
+from typing import IO, Any, TypeVar
 
 from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 from amparo.cases import access, queries, serialise, services
 from amparo.cases.exchange import tabular
@@ -34,6 +35,8 @@ from amparo.cases.models import (
     partial_date_iso,
 )
 from amparo.cases.serialise import clearance_name
+from amparo.core import custody
+from amparo.core.fields import holds_locked
 from amparo.core.models import Term, User
 
 BATCH = 500
@@ -42,6 +45,9 @@ FORMATS = ("csv", "xlsx", "json")
 # and interventions too.
 TABULAR_FORMATS = ("csv", "xlsx")
 JSON_FORMAT = "amparo-cases/1"
+
+
+T = TypeVar("T")
 
 
 def person_reference(person: Person) -> str:
@@ -187,13 +193,28 @@ def event_rows(event: Event, presenter: access.PersonPresenter) -> Iterator[dict
             yield {name: row.get(name, "") for name in tabular.COLUMNS}
 
 
+def unlocked(values: T) -> T:
+    """`values` (a row, a document) about to be written to an export; KeysLocked if one of
+    them is a sealed value the keys at hand do not open: an export never writes a "locked"
+    label in place of a name (`amparo export-cases` run without anyone's keys)."""
+    if holds_locked(values):
+        raise custody.KeysLocked(
+            _(
+                "The export would name persons or quote notes that your keys do not open here: "
+                "nothing was exported. Run it as a member whose keys open them."
+            )
+        )
+    return values
+
+
 def flat_rows(
     presenter: access.PersonPresenter, events: QuerySet[Event]
 ) -> Iterator[dict[str, str]]:
     for page in batches(events):
         presenter.prime(persons_of(page))
         for event in page:
-            yield from event_rows(event, presenter)
+            for row in event_rows(event, presenter):
+                yield unlocked(row)
 
 
 # --- nested JSON ------------------------------------------------------------------------------
@@ -291,7 +312,7 @@ def documents(
             )
         presenter.prime(persons)
         for event in page:
-            yield event_document(event, presenter)
+            yield unlocked(event_document(event, presenter))
 
 
 def json_chunks(presenter: access.PersonPresenter, events: QuerySet[Event]) -> Iterator[str]:

@@ -302,6 +302,7 @@ def document(presenter: access.PersonPresenter, events: Any) -> dict[str, Any]:
         )
         for event in page:
             builder.event(event)
+    exports.unlocked(builder.records)
     return {
         "format": DOCUMENT_FORMAT,
         "version": DOCUMENT_VERSION,
