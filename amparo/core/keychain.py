@@ -61,6 +61,9 @@ class Keychain:
     writing_keys: dict[tuple[int, int], WritingKey] = field(default_factory=dict, repr=False)
     # The (organisation id, level) each data key known here is sealed to.
     key_scopes: dict[uuid.UUID, tuple[int, int]] = field(default_factory=dict, repr=False)
+    # Data keys that the organisation keys held here (the set recorded with each) did not open:
+    # not asked for again, once per row, while those are all the keys held.
+    unopened: dict[uuid.UUID, frozenset[int]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"
@@ -75,6 +78,7 @@ class Keychain:
         self.custody.clear()
         self.writing_keys.clear()
         self.key_scopes.clear()
+        self.unopened.clear()
 
     def to_bytes(self) -> bytes:
         return json.dumps(
