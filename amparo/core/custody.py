@@ -643,9 +643,18 @@ def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
     """Open into the current keychain every data key of `data_key_ids` that its organisation
     keys open: one query for all of them (a list of records) instead of one per key."""
     chain = keychain.current()
-    missing = sorted({pk for pk in data_key_ids if pk is not None and pk not in chain.data_keys})
+    held = frozenset(chain.organisation_keys)
+    missing = sorted(
+        {
+            pk
+            for pk in data_key_ids
+            if pk is not None and pk not in chain.data_keys and chain.unopened.get(pk) != held
+        }
+    )
     if not missing or not chain.organisation_keys:
         return
+    for pk in missing:  # until opened below
+        chain.unopened[pk] = held
     for start in range(0, len(missing), _IDS_PER_QUERY):
         copies = DataKeyCopy.objects.filter(
             data_key_id__in=missing[start : start + _IDS_PER_QUERY],
@@ -669,6 +678,7 @@ def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
                 )
             except sealing.SealingError:
                 continue
+            chain.unopened.pop(data_key_id, None)
             chain.key_scopes[data_key_id] = (organisation_id, level, purpose)
 
 

@@ -65,6 +65,9 @@ class Keychain:
     writing_keys: dict[Scope, WritingKey] = field(default_factory=dict, repr=False)
     # The (organisation id, level, purpose) each data key known here is sealed to.
     key_scopes: dict[uuid.UUID, Scope] = field(default_factory=dict, repr=False)
+    # Data keys that the organisation keys held here (the set recorded with each) did not open:
+    # not asked for again, once per row, while those are all the keys held.
+    unopened: dict[uuid.UUID, frozenset[int]] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"
@@ -79,6 +82,7 @@ class Keychain:
         self.custody.clear()
         self.writing_keys.clear()
         self.key_scopes.clear()
+        self.unopened.clear()
 
     def to_bytes(self) -> bytes:
         return json.dumps(

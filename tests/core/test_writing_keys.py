@@ -90,3 +90,29 @@ def test_a_row_whose_values_are_all_replaced_moves_to_a_key_that_opens_here() ->
         reread.save(update_fields=["errors"])
         assert reread.data_key_id != job.data_key_id
         assert ImportJob.objects.get(pk=job.pk).errors == [{"row": 2}]
+
+
+def test_a_data_key_the_keys_held_do_not_open_is_asked_for_once() -> None:
+    """A page of rows sealed with a key the reader does not hold (a level above their
+    clearance) costs one query, not one per row; holding more keys asks again."""
+    organisation, other = OrganisationFactory(), OrganisationFactory()
+    custody.ensure_organisation_keys(organisation)
+    custody.ensure_organisation_keys(other)
+    foreign = custody.new_data_key(other, Clearance.CONFIDENTIAL).pk
+
+    def custodied(owner: object) -> dict[int, bytes]:
+        return {
+            key.pk: sealing.unwrap(
+                custody._custody_key(), key.server_custody, custody._custody_aad(key.pk)
+            )
+            for key in OrganisationKey.objects.filter(organisation=owner)
+        }
+
+    reader = keychain.Keychain(organisation_keys=custodied(organisation))
+    with keychain.using(reader), CaptureQueriesContext(connection) as queries:
+        for _row in range(5):
+            assert custody.open_data_key(foreign) is None
+    assert len(queries) == 1
+    reader.organisation_keys.update(custodied(other))
+    with keychain.using(reader):
+        assert custody.open_data_key(foreign) is not None
