@@ -12,24 +12,28 @@ their keys cookie in hand, their organisation's records open, and the other's do
 
 from __future__ import annotations
 
-import sqlite3
 from pathlib import Path
 from typing import Any
 
 import pytest
 from django.conf import settings
-from django.contrib.sessions.backends.db import SessionStore
 from django.test import Client
 from django.urls import reverse
 
 from amparo.cases.models import Event
 from amparo.core import crypto, keychain, services
-from amparo.core.models import Clearance, Organisation, Role, User
+from amparo.core.models import Clearance, Organisation, Role
 from tests.cases.exchange import csv_bytes
 from tests.cases.test_import import ROWS
 from tests.cases.test_views import guided_post
 from tests.factories import TOTPDeviceFactory, UserFactory
-from tests.intake.test_seizure import attack, copy_everything, log_in, raw_bytes
+from tests.intake.test_seizure import (
+    attack,
+    copy_everything,
+    log_in,
+    raw_bytes,
+    session_keychains,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_keys]
 
@@ -149,15 +153,6 @@ def test_with_one_member_signed_in_only_their_organisation_s_case_records_open(
     seized.mkdir()
     database, _files = copy_everything(seized)
     ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    with sqlite3.connect(database) as db:
-        (data,) = db.execute(
-            "SELECT session_data FROM django_session WHERE session_key = ?", [session_key]
-        ).fetchone()
-    store = SessionStore()
-    store.update(store.decode(data))
-    user: User = world["documentalist"]
-    user.refresh_from_db()
-    nothing = keychain.from_session(store, "", user_id=user.pk, generation=user.session_generation)
+    nothing, held = session_keychains(database, session_key, world["documentalist"], cookie)
     assert attack(database, ring, nothing, PLAINTEXTS) == set()
-    held = keychain.from_session(store, cookie, user_id=user.pk, generation=user.session_generation)
     assert attack(database, ring, held, PLAINTEXTS) == set(OURS)

@@ -232,6 +232,23 @@ def attack(
     return {text for text in plaintexts if any(text in found for found in opened)}
 
 
+def session_keychains(
+    database: Path, session_key: str, user: User, cookie: str
+) -> tuple[keychain.Keychain, keychain.Keychain]:
+    """What the member's session row in the copied database opens: without their browser's
+    keys cookie, and with it (the attacker holds the server's SECRET_KEY too)."""
+    with sqlite3.connect(database) as db:
+        (data,) = db.execute(
+            "SELECT session_data FROM django_session WHERE session_key = ?", [session_key]
+        ).fetchone()
+    store = SessionStore()
+    store.update(store.decode(data))
+    user.refresh_from_db()
+    without = keychain.from_session(store, "", user_id=user.pk, generation=user.session_generation)
+    held = keychain.from_session(store, cookie, user_id=user.pk, generation=user.session_generation)
+    return without, held
+
+
 def raw_bytes(paths: list[Path]) -> bytes:
     return b"".join(path.read_bytes() for path in paths)
 
@@ -284,19 +301,10 @@ def test_with_one_member_signed_in_only_their_organisation_s_reports_open(
     seized.mkdir()
     database, _files = copy_everything(seized)
     ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    with sqlite3.connect(database) as db:
-        (data,) = db.execute(
-            "SELECT session_data FROM django_session WHERE session_key = ?", [session_key]
-        ).fetchone()
-    store = SessionStore()
-    store.update(store.decode(data))  # the attacker holds the server's SECRET_KEY too
-    user = world["focal"]
-    user.refresh_from_db()
+    nothing, held = session_keychains(database, session_key, world["focal"], cookie)
     # Without the cookie the session row opens nothing ...
-    nothing = keychain.from_session(store, "", user_id=user.pk, generation=user.session_generation)
     assert attack(database, ring, nothing) == set()
     # ... with it, the member's own organisation's report opens, and only that.
-    held = keychain.from_session(store, cookie, user_id=user.pk, generation=user.session_generation)
     assert held.organisation_keys
     revealed = attack(database, ring, held)
     assert REPORT_TEXT in revealed and VICTIM in revealed and FILE_NAME in revealed
