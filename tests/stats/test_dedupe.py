@@ -13,6 +13,7 @@ from django.test import Client
 from django.urls import reverse
 
 from amparo.cases.models import Act, PersonMerge
+from amparo.core import keychain
 from amparo.core.models import Clearance, Role
 from amparo.stats.models import DedupeRun, DuplicateCandidate
 from amparo.stats.services import dedupe
@@ -169,3 +170,23 @@ def test_searching_another_organisation_answers_as_a_missing_one(
     assert foreign.status_code == missing.status_code == 404
     assert foreign.content == missing.content
     assert not DedupeRun.objects.exists()
+
+
+def test_names_the_keys_at_hand_do_not_open_are_not_compared_as_names(
+    documentalist, world, monkeypatch
+) -> None:
+    """Run without the keys that open the names (a job, a command without --as), every name
+    reached the linkage as the same "locked" label: different people with one name."""
+    compared: list[dict[str, object]] = []
+    real_link_persons = dedupe.link_persons
+
+    def link_persons(table, *args, **kwargs):  # type: ignore[no-untyped-def]
+        compared.extend(table.to_pylist())
+        return real_link_persons(table, *args, **kwargs)
+
+    monkeypatch.setattr(dedupe, "link_persons", link_persons)
+    with keychain.using(keychain.Keychain()):
+        dedupe.find_duplicates(documentalist, world)
+    assert compared
+    assert all(record["full_name"] is None for record in compared)
+    assert all(record["other_names"] == [] for record in compared)

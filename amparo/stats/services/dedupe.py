@@ -33,6 +33,7 @@ from amparo.cases import services as cases_services
 from amparo.cases.models import Act, Person, PersonMerge, Source
 from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
+from amparo.core.fields import LockedValue
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
 from amparo.stats import access
@@ -76,9 +77,11 @@ def _persons(
                 "record_id": str(person.pk),
                 "source": str(mine[0].event.organisation_id),
                 "organisation": str(person.organisation_id),
-                "full_name": shown["full_name"] or None,
+                "full_name": _opened(shown["full_name"]) or None,
                 "other_names": [
-                    n.strip() for n in (shown["other_names"] or "").splitlines() if n.strip()
+                    n.strip()
+                    for n in (_opened(shown["other_names"]) or "").splitlines()
+                    if n.strip()
                 ],
                 "sex": person.sex.code if person.sex else None,
                 "age_group": person.age_group.code if person.age_group else None,
@@ -93,6 +96,12 @@ def _persons(
             }
         )
     return records, acts
+
+
+def _opened(value: str | None) -> str | None:
+    """A name as the linkage may compare it: None for one the keys at hand do not open, whose
+    "locked" label would make every such person look like the same person."""
+    return None if isinstance(value, LockedValue) else value
 
 
 def _events(user: User, organisation: Organisation) -> list[dict[str, Any]]:
@@ -115,7 +124,9 @@ def _events(user: User, organisation: Organisation) -> list[dict[str, Any]]:
                 "end_date": event.end_date,
                 "act_types": sorted({a.type_of_act.code for a in acts if a.type_of_act}),
                 "victim_names": [
-                    v.full_name for v in victims if v.full_name and presenter.identity_visible(v)
+                    v.full_name
+                    for v in victims
+                    if _opened(v.full_name) and presenter.identity_visible(v)
                 ],
                 "region": event.region or None,
                 "locality": event.locality or None,
