@@ -32,7 +32,7 @@ from tests.intake.test_seizure import (
     copy_everything,
     log_in,
     raw_bytes,
-    session_keychains,
+    seize_while_signed_in,
 )
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.only_real_keys]
@@ -147,12 +147,8 @@ def test_with_one_member_signed_in_only_their_organisation_s_case_records_open(
     world: dict[str, Any], term: Any, tmp_path: Path
 ) -> None:
     documentalist, _event = build(world, term)
-    cookie = documentalist.cookies[keychain.COOKIE_NAME].value
-    session_key = documentalist.session.session_key
-    seized = tmp_path / "seized"
-    seized.mkdir()
-    database, _files = copy_everything(seized)
-    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    nothing, held = session_keychains(database, session_key, world["documentalist"], cookie)
+    database, ring, nothing, held = seize_while_signed_in(
+        documentalist, world["documentalist"], tmp_path
+    )
     assert attack(database, ring, nothing, PLAINTEXTS) == set()
     assert attack(database, ring, held, PLAINTEXTS) == set(OURS)

@@ -232,6 +232,22 @@ def attack(
     return {text for text in plaintexts if any(text in found for found in opened)}
 
 
+def seize_while_signed_in(
+    client: Client, user: User, tmp_path: Path
+) -> tuple[Path, crypto.KeyRing, keychain.Keychain, keychain.Keychain]:
+    """Copy everything while `user` is signed in with `client`: the copied database, the key
+    ring, and what their session row opens without and with their browser's keys cookie."""
+    cookie = client.cookies[keychain.COOKIE_NAME].value
+    session_key = client.session.session_key
+    assert session_key is not None
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    database, _files = copy_everything(seized)
+    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
+    nothing, held = session_keychains(database, session_key, user, cookie)
+    return database, ring, nothing, held
+
+
 def session_keychains(
     database: Path, session_key: str, user: User, cookie: str
 ) -> tuple[keychain.Keychain, keychain.Keychain]:
@@ -295,13 +311,7 @@ def test_with_one_member_signed_in_only_their_organisation_s_reports_open(
     send_reports(settings)
     focal = Client()
     log_in(focal, world["focal"])
-    cookie = focal.cookies[keychain.COOKIE_NAME].value
-    session_key = focal.session.session_key
-    seized = tmp_path / "seized"
-    seized.mkdir()
-    database, _files = copy_everything(seized)
-    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    nothing, held = session_keychains(database, session_key, world["focal"], cookie)
+    database, ring, nothing, held = seize_while_signed_in(focal, world["focal"], tmp_path)
     # Without the cookie the session row opens nothing ...
     assert attack(database, ring, nothing) == set()
     # ... with it, the member's own organisation's report opens, and only that.

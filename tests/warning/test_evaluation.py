@@ -234,21 +234,26 @@ def test_an_alert_acknowledged_while_the_escalation_ran_is_not_escalated(
     assert alert.status == Alert.Status.ACKNOWLEDGED and alert.step == step
 
 
-def test_a_level_rising_the_same_day_tells_the_recipients_again_and_shortens_the_deadline(
-    escalating: World,
-) -> None:
-    first = alerts.Raise(
-        person_id=escalating.defender.pk,
+def level_rise(world: World, level: str) -> alerts.Raise:
+    """What the engine asks when the defender's risk level rises to `level` today."""
+    return alerts.Raise(
+        person_id=world.defender.pk,
         submission_id=None,
-        organisation_id=escalating.nhri.pk,
+        organisation_id=world.nhri.pk,
         kind=Alert.Kind.LEVEL_RISE,
-        level="high",
-        reasons=("risk_level:high",),
+        level=level,
+        reasons=(f"risk_level:{level}",),
         signal_ids=(),
         country="KE",
         region="",
         raised_on=timezone.localdate(),
     )
+
+
+def test_a_level_rising_the_same_day_tells_the_recipients_again_and_shortens_the_deadline(
+    escalating: World,
+) -> None:
+    first = level_rise(escalating, "high")
     (alert,) = alerts.raise_alerts([first])
     assert alert.deadline > timezone.now() + datetime.timedelta(hours=20)
     Notification.objects.filter(alert=alert).update(read_at=timezone.now())
@@ -273,19 +278,7 @@ def test_an_alert_raised_meanwhile_by_another_evaluation_takes_the_reasons_inste
     """Two evaluations of one person at once (two workers; an import's and the nightly run) both
     found no alert for the day; the second to write hit the unique key and failed, losing its
     reasons. Simulated: the other evaluation's alert appears between the read and the write."""
-    wanted = alerts.Raise(
-        person_id=escalating.defender.pk,
-        submission_id=None,
-        organisation_id=escalating.nhri.pk,
-        kind=Alert.Kind.LEVEL_RISE,
-        level="extreme",
-        reasons=("risk_level:extreme",),
-        signal_ids=(),
-        country="KE",
-        region="",
-        raised_on=timezone.localdate(),
-    )
-    other = dataclasses.replace(wanted, level="high", reasons=("risk_level:high",))
+    wanted, other = level_rise(escalating, "extreme"), level_rise(escalating, "high")
     real_routing = alerts.routing
     raced: list[bool] = []
 
