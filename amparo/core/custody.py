@@ -301,6 +301,12 @@ def unlock(user: User, password: str) -> Unlocked:
         recovery_key = set_up_personal_key(user, password)
         personal = PersonalKey.objects.get(user=user)
     private = _private_by_password(personal, password)
+    # Keys that nobody holds yet come out of the server's custody to this person now, not at
+    # their next sign-in: an organisation made without keys (an older installation, a purpose
+    # added since) gets them here, and its first member's records open in this session.
+    for membership in user.memberships.filter(is_active=True).select_related("organisation"):
+        ensure_organisation_keys(membership.organisation)
+    fulfil_pending_grants(for_user=user)
     chain = open_grants(user, private)
     fulfil_pending_grants(chain=chain)
     return Unlocked(keychain=chain, recovery_key=recovery_key)

@@ -280,6 +280,7 @@ def _text_of(fmt: str, data: bytes) -> str:
 FORMATS = (*exports.FORMATS, huridocs.FORMAT)
 
 
+@pytest.mark.usefixtures("command_password")
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_an_export_at_the_command_line_records_one_entry(world, tmp_path: Path, fmt: str) -> None:
     before = len(disclosures())
@@ -287,7 +288,7 @@ def test_an_export_at_the_command_line_records_one_entry(world, tmp_path: Path, 
 
     call_command(
         "export-cases",
-        user=world["viewer"].username,
+        as_user=world["viewer"].username,
         format=fmt,
         output=output,
         stderr=io.StringIO(),
@@ -475,6 +476,7 @@ def test_every_api_answer_that_shows_a_name_records_exactly_the_names_it_shows(
 # --- Who has seen this person: the administrators' page ---------------------------------------
 
 
+@pytest.mark.usefixtures("command_password")
 def test_the_administrator_sees_who_has_seen_a_person_when_and_through_what(
     world, client: Client, tmp_path: Path
 ) -> None:
@@ -484,7 +486,7 @@ def test_the_administrator_sees_who_has_seen_a_person_when_and_through_what(
     Api(client, world["viewer"]).get(f"/persons/{akinyi.pk}")
     call_command(
         "export-cases",
-        user=world["viewer"].username,
+        as_user=world["viewer"].username,
         format="csv",
         output=tmp_path / "out.csv",
         stderr=io.StringIO(),

@@ -248,6 +248,7 @@ def test_a_hostile_upload_gets_a_clear_400(client: Client, kind: str) -> None:
     assert not Event.objects.exists()
 
 
+@pytest.mark.usefixtures("command_password")
 @pytest.mark.parametrize("kind", sorted(HOSTILE_UPLOADS))
 def test_a_hostile_file_makes_the_command_fail_with_its_message(tmp_path: Path, kind: str) -> None:
     build, name, _fmt = HOSTILE_UPLOADS[kind]
@@ -260,7 +261,7 @@ def test_a_hostile_file_makes_the_command_fail_with_its_message(tmp_path: Path, 
             "import-cases",
             str(path),
             organisation=organisation_of(user).short_code,
-            user=user.username,
+            as_user=user.username,
         )
 
     assert failure.value.returncode == 1

@@ -140,6 +140,7 @@ def test_a_dry_run_writes_no_row_at_all() -> None:
     assert not ImportJob.objects.exists()
 
 
+@pytest.mark.usefixtures("command_password")
 def test_the_command_shows_its_progress(tmp_path: Any) -> None:
     user = documentalist()
     path = tmp_path / "cases.csv"
@@ -150,7 +151,7 @@ def test_the_command_shows_its_progress(tmp_path: Any) -> None:
         "import-cases",
         str(path),
         organisation=organisation_of(user).short_code,
-        user=user.username,
+        as_user=user.username,
         stderr=errors,
         stdout=StringIO(),
     )

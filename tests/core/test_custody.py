@@ -476,3 +476,21 @@ def test_a_genuine_key_of_another_owner_copied_into_the_row_is_refused_too() -> 
     ).update(public_key=genuine.public_key, public_key_mac=genuine.public_key_mac)
     with pytest.raises(custody.KeyTampered):
         custody.new_data_key(first, Clearance.RESTRICTED, INTAKE)
+
+
+def test_the_first_sign_in_to_an_organisation_without_keys_opens_them_in_that_session() -> None:
+    """An organisation made without keys (an older installation; a purpose added since): its
+    keys were made at the first record, in the server's custody, and granted to the member, but
+    the session they signed in with held none, so what they had just recorded read "locked"."""
+    org = OrganisationFactory()
+    user = UserFactory()
+    Membership.objects.create(user=user, organisation=org, role=Role.FOCAL_POINT, clearance=1)
+    assert not OrganisationKey.objects.filter(organisation=org).exists()
+    client = Client()
+    log_in(client, user)
+    restricted = set(
+        OrganisationKey.objects.filter(organisation=org, level=Clearance.RESTRICTED).values_list(
+            "pk", flat=True
+        )
+    )
+    assert restricted and set(session_keys(client, user).organisation_keys) == restricted

@@ -98,7 +98,7 @@ def test_a_data_key_the_keys_held_do_not_open_is_asked_for_once() -> None:
     organisation, other = OrganisationFactory(), OrganisationFactory()
     custody.ensure_organisation_keys(organisation)
     custody.ensure_organisation_keys(other)
-    foreign = custody.new_data_key(other, Clearance.CONFIDENTIAL).pk
+    foreign = custody.new_data_key(other, Clearance.CONFIDENTIAL, INTAKE).pk
 
     def custodied(owner: object) -> dict[int, bytes]:
         return {

@@ -18,6 +18,7 @@ from amparo.core.services import DomainError
 from amparo.warning import access
 from amparo.warning.models import Alert, RiskAssessment
 from amparo.warning.services import alerts, assessments, evaluation
+from tests.cases.conftest import token_with_keys
 from tests.factories import member
 from tests.warning.conftest import World, consent, sign_in
 
@@ -198,8 +199,8 @@ def test_the_override_holds_until_the_facts_change(escalating: World) -> None:
 
 
 def api(client: Client, user: User) -> dict[str, Any]:
-    secret = tokens.issue_token(None, user, name="t").secret
-    return {"HTTP_AUTHORIZATION": f"Bearer {secret}"}
+    """A bearer header of a token issued as the token page issues it: carrying the user's keys."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_with_keys(user, 't')}"}
 
 
 def test_alerts_and_acknowledgements_through_the_api(client: Client, escalating: World) -> None:

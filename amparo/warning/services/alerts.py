@@ -212,6 +212,7 @@ def _route_from(
             )
             for organisation, kind in new
         )
+        share_identity(alert)
         notify(alert, [organisation.pk for organisation, _ in new])
         return step
     return None
@@ -243,6 +244,48 @@ def _organisations_for(alert: Alert, contacts: Iterable[Contact]) -> list[tuple[
                 continue
             found.append((organisation, recipient_kind))
     return found
+
+
+def share_identity(alert: Alert) -> int:
+    """Seal the alert's subject's data key to each recipient organisation whose members the
+    person's live consent lets know who they are (cases' consent rule, by kind of
+    organisation), so that their keys open the name the pages show them. Done when the alert is
+    raised or routed further by someone, or a job, whose keys open it; else at the next page
+    opened by someone whose keys do (`alert_detail`). Returns how many organisations got it."""
+    if alert.person_id is None:
+        return 0
+    from amparo.cases.models import Person
+    from amparo.core import custody
+
+    person = Person.objects.filter(pk=alert.person_id).first()
+    if (
+        person is None
+        or person.data_key_id is None
+        or custody.open_data_key(person.data_key_id) is None
+    ):
+        return 0
+    consents = cases_access.live_consents().filter(person_id=person.pk)
+    shared = 0
+    for recipient in alert.recipients.exclude(
+        organisation_id=person.organisation_id
+    ).select_related("organisation"):
+        organisation = recipient.organisation
+        kinds = [
+            RecipientKind.PUBLICATION,
+            cases_access.RECIPIENT_KIND_BY_ORGANISATION.get(organisation.kind, ""),
+        ]
+        if (
+            not consents.filter(recipient_kind__in=kinds)
+            .filter(Q(recipient_organisation__isnull=True) | Q(recipient_organisation=organisation))
+            .exists()
+        ):
+            continue
+        try:
+            custody.share_sealed(custody.dedicate([person]), organisation)
+        except custody.KeysLocked:
+            return shared
+        shared += 1
+    return shared
 
 
 def consents_to_state(alert: Alert, organisation: Organisation) -> bool:
