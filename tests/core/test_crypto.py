@@ -254,6 +254,9 @@ def test_composed_and_decomposed_spellings_normalise_alike(text: str) -> None:
 
 
 @given(st.lists(st.text(alphabet=st.characters(categories=["L", "N"]), min_size=1), min_size=1))
+# Drawing any letter of Unicode took 1.15 s for one input on a loaded 2-core machine (PostgreSQL
+# run, stop 20): the health check measured the machine, not the property.
+@settings(suppress_health_check=[HealthCheck.too_slow])
 def test_spacing_around_and_between_words_does_not_matter(words: list[str]) -> None:
     assert crypto.normalise("  " + " \t\n ".join(words) + "\u00a0") == crypto.normalise(
         " ".join(words)
