@@ -632,6 +632,19 @@ def live_consents(at: Any = None) -> QuerySet[ConsentRecord]:
     return ConsentRecord.objects.filter(withdrawn_at__isnull=True, given_on__lte=today)
 
 
+def consent_covers_organisation(person_id: int, organisation: Organisation) -> bool:
+    """Whether a live consent of the person lets `organisation` know who they are: one to its
+    kind of recipient (State, partner, international mechanism), for all of that kind or for it
+    by name, or one to publication. What the early warning tells and seals to its recipients."""
+    kinds = [RecipientKind.PUBLICATION, RECIPIENT_KIND_BY_ORGANISATION.get(organisation.kind, "")]
+    return (
+        live_consents()
+        .filter(person_id=person_id, recipient_kind__in=kinds)
+        .filter(Q(recipient_organisation__isnull=True) | Q(recipient_organisation=organisation))
+        .exists()
+    )
+
+
 def _consent_discloses(
     consent: ConsentRecord, viewer: Viewer, recipients: dict[str, dict[int, int]], level: int
 ) -> bool:

@@ -9,23 +9,10 @@ class CasesConfig(AppConfig):
 
     def ready(self) -> None:
         from amparo.cases import access, home
-        from amparo.cases.models import (
-            Act,
-            Comment,
-            Event,
-            EventVersion,
-            ImportJob,
-            Person,
-            Source,
-        )
+        from amparo.cases.models import Event, Person
         from amparo.core import access as core_access
-        from amparo.core import custody
-        from amparo.core import keys as core_keys
 
         core_access.register_trail_access(Event._meta.label_lower, access.can_view_event_id)
         core_access.register_trail_access(Person._meta.label_lower, access.can_view_person_id)
         home.register()
         core_access.register_key_readers(access.KEY_PURPOSE, _("Case records"), access.key_readers)
-        # A child whose event is still under the key ring moves its event with it.
-        for model in (Person, Event, Act, Source, Comment, EventVersion, ImportJob):
-            core_keys.register_migration(model._meta.label_lower, custody.migrator(model))

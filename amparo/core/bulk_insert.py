@@ -18,7 +18,6 @@ from django.utils import timezone
 
 from amparo.core import custody
 from amparo.core.fields import BlindIndexField, EncryptedField
-from amparo.core.models import SealedRecord
 
 # Fields whose Python values the database drivers take as they are.
 _PLAIN = (
@@ -44,9 +43,7 @@ def insert(rows: Sequence[models.Model], *, numbered: bool = False) -> None:
     if numbered:
         for row, pk in zip(rows, _reserve_ids(model, len(rows)), strict=True):
             row.pk = pk
-    for row in rows:
-        if isinstance(row, SealedRecord):
-            custody.assign_data_key(row)
+    custody.assign_data_keys(rows)
     # One moment for every timestamp of the statement (as one save would give its row).
     moment = timezone.now()
     for f in fields:

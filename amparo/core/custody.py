@@ -724,6 +724,13 @@ def _opens_everything(record: SealedRecord) -> bool:
     )
 
 
+def assign_data_keys(rows: Iterable[models.Model]) -> None:
+    """`assign_data_key` for each sealed row of `rows` written in bulk (no `save`)."""
+    for row in rows:
+        if isinstance(row, SealedRecord):
+            assign_data_key(row)
+
+
 def assign_data_key(record: SealedRecord) -> bool:
     """Give `record` the data key it must be sealed with (see SealedRecord); True when that
     changed its key, so its sealed fields must be written again."""
@@ -839,16 +846,22 @@ def dedicate(records: Sequence[SealedRecord]) -> uuid.UUID:
     data_key = new_data_key(Organisation.objects.get(pk=organisation_id), level, purpose)
     for record in records:
         record.data_key_id = data_key.pk
-        # The model's own save: its assign_data_key keeps a key of the right scope.
+        # Model.save, past SealedRecord.save: a child's assign_data_key would put it back on
+        # the key of its parent as another instance in memory still names it.
         models.Model.save(record, update_fields=["data_key", *sealed_field_names(type(record))])
     return data_key.pk
 
 
 def share_sealed(data_key_id: uuid.UUID, organisation: Organisation) -> None:
-    """Seal a dedicated data key to `organisation` as well (a partner it is shared with)."""
+    """Seal a dedicated data key to `organisation` as well (a partner it is shared with), once:
+    every change of a shared event and every alert page ask again, and a copy already there is
+    kept (sealing again costs an X25519 exchange and a write for nothing)."""
     data_key = DataKey.objects.get(pk=data_key_id)
     if not data_key.dedicated:
         raise ValueError("only a dedicated data key is shared (custody.dedicate)")
+    target = organisation_key(organisation, data_key.level, data_key.purpose)
+    if DataKeyCopy.objects.filter(data_key=data_key, organisation_key=target).exists():
+        return
     share_data_key(data_key, require_data_key(data_key_id), organisation)
 
 

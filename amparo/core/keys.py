@@ -37,13 +37,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.apps import apps
 from django.db import connections, router, transaction
 from django.db.models import Count, F, Model, Q, QuerySet, TextField
 from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from amparo.core import audit, crypto, sealing
+from amparo.core import audit, crypto, custody, sealing
 from amparo.core.audit_actions import AuditAction
 from amparo.core.crypto import Purpose
 from amparo.core.fields import (
@@ -54,7 +55,7 @@ from amparo.core.fields import (
     encrypted_columns,
     index_columns,
 )
-from amparo.core.models import AuditEntry
+from amparo.core.models import AuditEntry, SealedRecord
 
 DEFAULT_BATCH_SIZE = 1000
 _RAW = "_amparo_stored"
@@ -636,6 +637,17 @@ def register_migration(name: str, migrator: Migrator) -> None:
     _migrators[name] = migrator
 
 
+def _every_migrator() -> dict[str, Migrator]:
+    """The registered migrators, and one for every sealed model (`core.models.SealedRecord`,
+    `custody.migrator`): a model made sealed is moved with no registration to forget. (A child
+    whose parent is still under the key ring moves its parent with it, so the order is free.)"""
+    every = dict(_migrators)
+    for model in apps.get_models():
+        if issubclass(model, SealedRecord):
+            every.setdefault(model._meta.label_lower, custody.migrator(model))
+    return every
+
+
 @dataclass
 class Migration:
     moved: dict[str, int] = field(default_factory=dict)
@@ -652,7 +664,7 @@ def migrate(
     _check_batch_size(batch_size)
     result = Migration()
     try:
-        for name, migrator in sorted(_migrators.items()):
+        for name, migrator in sorted(_every_migrator().items()):
             result.moved[name] = 0
             while moved := migrator(batch_size):
                 result.moved[name] += moved

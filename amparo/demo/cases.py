@@ -76,7 +76,7 @@ from amparo.cases.services.snapshots import Aggregate, snapshot_diff, snapshot_o
 from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
 from amparo.core.fields import BlindIndexField, EncryptedField
-from amparo.core.models import Clearance, Organisation, SealedRecord, Term, User
+from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.vocabulary import TermLookupError, TermResolver
 from amparo.demo.base import (
     DEFAULT_EVENTS,
@@ -624,11 +624,9 @@ class Rows:
             ", ".join(quote(f.column) for f in fields),
             ", ".join(["%s"] * len(fields)),
         )
-        if isinstance(rows[0], SealedRecord):
-            # The demo holds nobody's key: its rows are sealed with its writing keys, to the
-            # organisations' public keys, as `save` would seal them.
-            for row in rows:
-                custody.assign_data_key(row)  # type: ignore[arg-type]
+        # The demo holds nobody's key: its rows are sealed with its writing keys, to the
+        # organisations' public keys, as `save` would seal them.
+        custody.assign_data_keys(rows)
         plan: list[tuple[Any, str]] = []
         for f in fields:
             if isinstance(f, BlindIndexField | EncryptedField):

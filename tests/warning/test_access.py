@@ -12,8 +12,8 @@ from django.core.exceptions import PermissionDenied
 from django.test import Client
 
 from amparo.api import tokens
-from amparo.cases.models import ConsentRecord, IdentityDisclosure, RecipientKind
-from amparo.core.models import AuditEntry, Clearance, Organisation, Role, User
+from amparo.cases.models import ConsentRecord, IdentityDisclosure, Person, RecipientKind
+from amparo.core.models import AuditEntry, Clearance, DataKeyCopy, Organisation, Role, User
 from amparo.core.services import DomainError
 from amparo.warning import access
 from amparo.warning.models import Alert, RiskAssessment
@@ -269,3 +269,30 @@ def test_a_partner_without_consent_does_not_read_the_name_in_the_owners_note(
     owner = api(client, escalating.documentalist)
     mine = client.get(f"/api/v1/warning/alerts/{alert.pk}/acknowledgements", **owner).json()
     assert mine[0]["note"] == "Called Wanjiru Kamau at home."
+
+
+def test_the_subject_s_key_is_sealed_only_to_recipients_their_consent_covers(
+    escalating: World,
+) -> None:
+    """The pages hide the name from a recipient the person did not consent to; the keys must
+    not open it either. The network the alert is routed to holds no copy of the person's key
+    until the person consents to partners; then it holds one, sealed once (every alert page asks
+    again)."""
+
+    def copy_for(organisation: Organisation) -> DataKeyCopy | None:
+        person = Person.objects.get(pk=escalating.defender.pk)
+        return DataKeyCopy.objects.filter(
+            data_key_id=person.data_key_id, organisation_key__organisation=organisation
+        ).first()
+
+    alert = alert_of(escalating)
+    assert alert.recipients.filter(organisation=escalating.network).exists()
+    assert alerts.share_identity(alert) == 0
+    assert copy_for(escalating.network) is None
+    consent(escalating.defender, RecipientKind.PARTNER_ORGANISATIONS, escalating.documentalist)
+    assert alerts.share_identity(alert) == 1
+    shared = copy_for(escalating.network)
+    assert shared is not None
+    assert alerts.share_identity(alert) == 1
+    again = copy_for(escalating.network)
+    assert again is not None and bytes(again.sealed) == bytes(shared.sealed)

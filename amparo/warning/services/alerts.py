@@ -16,13 +16,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Q, QuerySet
+from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from amparo.cases import access as cases_access
-from amparo.cases.models import RecipientKind
-from amparo.core import audit
+from amparo.cases.models import Person
+from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
 from amparo.core.models import Membership, Organisation, User
 from amparo.core.services import DomainError
@@ -247,16 +247,13 @@ def _organisations_for(alert: Alert, contacts: Iterable[Contact]) -> list[tuple[
 
 
 def share_identity(alert: Alert) -> int:
-    """Seal the alert's subject's data key to each recipient organisation whose members the
-    person's live consent lets know who they are (cases' consent rule, by kind of
-    organisation), so that their keys open the name the pages show them. Done when the alert is
-    raised or routed further by someone, or a job, whose keys open it; else at the next page
-    opened by someone whose keys do (`alert_detail`). Returns how many organisations got it."""
+    """Seal the alert's subject's data key to each recipient organisation that the person's
+    live consent lets know who they are (`cases.access.consent_covers_organisation`), so that
+    their keys open the name the pages show them. Done when the alert is routed or escalated by
+    someone, or a job, whose keys open it; else at the next alert page opened by someone whose
+    keys do (`alert_detail`). Returns how many organisations it was sealed to."""
     if alert.person_id is None:
         return 0
-    from amparo.cases.models import Person
-    from amparo.core import custody
-
     person = Person.objects.filter(pk=alert.person_id).first()
     if (
         person is None
@@ -264,28 +261,22 @@ def share_identity(alert: Alert) -> int:
         or custody.open_data_key(person.data_key_id) is None
     ):
         return 0
-    consents = cases_access.live_consents().filter(person_id=person.pk)
-    shared = 0
-    for recipient in alert.recipients.exclude(
-        organisation_id=person.organisation_id
-    ).select_related("organisation"):
-        organisation = recipient.organisation
-        kinds = [
-            RecipientKind.PUBLICATION,
-            cases_access.RECIPIENT_KIND_BY_ORGANISATION.get(organisation.kind, ""),
-        ]
-        if (
-            not consents.filter(recipient_kind__in=kinds)
-            .filter(Q(recipient_organisation__isnull=True) | Q(recipient_organisation=organisation))
-            .exists()
-        ):
-            continue
-        try:
-            custody.share_sealed(custody.dedicate([person]), organisation)
-        except custody.KeysLocked:
-            return shared
-        shared += 1
-    return shared
+    covered = [
+        recipient.organisation
+        for recipient in alert.recipients.exclude(
+            organisation_id=person.organisation_id
+        ).select_related("organisation")
+        if cases_access.consent_covers_organisation(person.pk, recipient.organisation)
+    ]
+    if not covered:
+        return 0
+    try:
+        key = custody.dedicate([person])
+    except custody.KeysLocked:
+        return 0
+    for organisation in covered:
+        custody.share_sealed(key, organisation)
+    return len(covered)
 
 
 def consents_to_state(alert: Alert, organisation: Organisation) -> bool:
@@ -294,15 +285,7 @@ def consents_to_state(alert: Alert, organisation: Organisation) -> bool:
         return Submission.objects.filter(pk=alert.submission_id, consent_state=True).exists()
     if alert.person_id is None:
         return False
-    return (
-        cases_access.live_consents()
-        .filter(
-            person_id=alert.person_id,
-            recipient_kind__in=[RecipientKind.STATE, RecipientKind.PUBLICATION],
-        )
-        .filter(Q(recipient_organisation__isnull=True) | Q(recipient_organisation=organisation))
-        .exists()
-    )
+    return cases_access.consent_covers_organisation(alert.person_id, organisation)
 
 
 def notify(alert: Alert, organisation_ids: Iterable[int]) -> None:
