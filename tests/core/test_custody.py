@@ -383,6 +383,36 @@ def test_an_api_token_carries_its_own_copy_of_the_keys_opened_by_its_secret() ->
         assert not chain.organisation_keys
 
 
+def test_a_job_s_carried_keys_open_only_with_its_secret_for_its_job_while_still_granted() -> None:
+    """What a queued import carries to the worker (cases.services.job_keys): the copy kept with
+    one job does not open with another secret, nor copied to another job's row, nor for a
+    member whose grants ended before the job ran; only the job's organisation's keys go."""
+    org, other = organisation(), organisation()
+    user = UserFactory()
+    for each in (org, other):
+        services.add_member(None, user=user, organisation=each, role=Role.FOCAL_POINT, clearance=1)
+    unlocked = custody.unlock(user, PASSWORD).keychain
+    with keychain.using(unlocked):
+        carried = custody.keep_for_job("one-time secret", "import 7", org)
+    assert carried is not None
+    salt, wrapped = carried
+    own = set(OrganisationKey.objects.filter(organisation=org).values_list("pk", flat=True))
+
+    def opened(secret: str, job: str) -> set[int]:
+        with keychain.using(keychain.Keychain()) as chain:
+            custody.open_for_job(secret, job, user, salt, wrapped)
+            return set(chain.organisation_keys)
+
+    assert opened("one-time secret", "import 7") == set(unlocked.organisation_keys) & own
+    assert opened("one-time secret", "import 7").isdisjoint(
+        OrganisationKey.objects.filter(organisation=other).values_list("pk", flat=True)
+    )
+    assert opened("a guessed secret", "import 7") == set()
+    assert opened("one-time secret", "import 8") == set()  # copied onto another job's row
+    KeyGrant.objects.filter(user=user).delete()  # the membership ended meanwhile
+    assert opened("one-time secret", "import 7") == set()
+
+
 def test_the_account_page_changes_the_password_and_re_seals_the_key() -> None:
     org = organisation()
     user = UserFactory()
