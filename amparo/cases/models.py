@@ -771,6 +771,9 @@ class SharingGrant(NumberedRecord):
         User, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     revoked_at = models.DateTimeField(null=True, blank=True)
+    # When the partner's copies of the keys were deleted: at revocation, or by
+    # `amparo sharing expire` once the grant expired (services.sharing.withdraw_expired).
+    keys_withdrawn_at = models.DateTimeField(null=True, blank=True, editable=False)
 
     class Meta:
         ordering = ["-granted_at", "-id"]

@@ -61,6 +61,7 @@ class AuditAction(models.TextChoices):
     EVENT_COMMENT = "event.comment", _("Comment added")
     EVENT_SHARE = "event.share", _("Event shared")
     EVENT_UNSHARE = "event.unshare", _("Sharing revoked")
+    EVENT_SHARE_EXPIRED = "event.share_expired", _("Expired sharing's keys withdrawn")
     # cases: persons
     PERSON_CREATE = "person.create", _("Person recorded")
     PERSON_UPDATE = "person.update", _("Person's details changed")

@@ -6,13 +6,16 @@ open, through the web or with that member's keychain."""
 
 from __future__ import annotations
 
+import datetime
 import io
 from typing import Any
 
 import pytest
+from django.core.management import call_command
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
+from django.utils import timezone
 
 from amparo.cases import services
 from amparo.cases.exchange import exports, huridocs, imports, jobs
@@ -30,8 +33,17 @@ from amparo.cases.models import (
 )
 from amparo.core import crypto, custody, keychain
 from amparo.core import keys as core_keys
+from amparo.core.audit_actions import AuditAction
 from amparo.core.fields import LockedValue, blind_index
-from amparo.core.models import Clearance, DataKey, DataKeyCopy, Organisation, Role, User
+from amparo.core.models import (
+    AuditEntry,
+    Clearance,
+    DataKey,
+    DataKeyCopy,
+    Organisation,
+    Role,
+    User,
+)
 from tests.cases.conftest import sign_in
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of, record_event, term
 from tests.cases.test_import import ROWS, SECOND_EVENT
@@ -197,6 +209,40 @@ def test_revoking_one_of_two_grants_keeps_the_keys_the_other_still_shares() -> N
     assert partner_holds(Person.objects.get(pk=akinyi.pk).data_key_id)
     assert partner_holds(Event.objects.get(pk=second.pk).data_key_id)
     assert not partner_holds(Event.objects.get(pk=event.pk).data_key_id)
+
+
+def test_an_expired_share_s_keys_are_withdrawn_by_the_daily_command_and_audited() -> None:
+    world = partner_world()
+    owner, event, partner = world["owner"], world["event"], world["partner"]
+    with keychain.using(keys_of(owner)):
+        grant = services.grant_sharing(
+            owner,
+            event,
+            organisation=partner,
+            expires_at=timezone.now() + datetime.timedelta(days=1),
+        )
+    partner_copies = DataKeyCopy.objects.filter(organisation_key__organisation=partner)
+    assert partner_copies.exists()
+
+    out = io.StringIO()
+    call_command("sharing", "expire", stdout=out)  # not expired yet
+    assert "0 expired" in out.getvalue() and partner_copies.exists()
+
+    SharingGrant.objects.filter(pk=grant.pk).update(
+        expires_at=timezone.now() - datetime.timedelta(minutes=1)
+    )
+    # Expired: the partner opens no page, and from now on no copy of the keys either.
+    call_command("sharing", "expire", stdout=out)
+    assert "1 expired" in out.getvalue()
+    assert not partner_copies.exists()
+    with keychain.using(keys_of(world["reader"])):
+        assert isinstance(Event.objects.get(pk=event.pk).notes, LockedValue)
+    entry = AuditEntry.objects.get(action=AuditAction.EVENT_SHARE_EXPIRED)
+    assert entry.changes["grant"] == grant.pk and entry.changes["key_copies_withdrawn"] > 0
+    # Done once: the next day's run finds nothing to do.
+    out = io.StringIO()
+    call_command("sharing", "expire", "--quiet", stdout=out)
+    assert out.getvalue() == ""
 
 
 # --- Imports run by the task worker ------------------------------------------------------------

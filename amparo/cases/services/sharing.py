@@ -94,9 +94,9 @@ def revoke_sharing(actor: User, grant: SharingGrant) -> SharingGrant:
     access.require(actor, access.SHARE, grant.event)
     if grant.revoked_at is not None:
         raise DomainError(_("This grant was already revoked."))
-    grant.revoked_at = timezone.now()
+    grant.revoked_at = grant.keys_withdrawn_at = timezone.now()
     grant.revoked_by = actor
-    grant.save(update_fields=["revoked_at", "revoked_by"])
+    grant.save(update_fields=["revoked_at", "revoked_by", "keys_withdrawn_at"])
     withdraw_keys(grant)
     audit.record(actor, AuditAction.EVENT_UNSHARE, grant.event, changes={"grant": grant.pk})
     return grant
@@ -161,6 +161,34 @@ def _data_keys_of(event_ids: Collection[int]) -> set[uuid.UUID]:
         )
     keys.update(queries.persons_in(event_ids).values_list("data_key_id", flat=True))
     return {key for key in keys if key is not None}
+
+
+def withdraw_expired(now: datetime.datetime | None = None) -> int:
+    """Delete the partners' copies of the keys of every grant that expired since the last run
+    (an expired grant opens no page, but its copies would still open the rows for the partner's
+    key holders from a copy of the database), each with an audit entry; the number of grants.
+    Run daily (`amparo sharing expire`)."""
+    moment = now or timezone.now()
+    expired = SharingGrant.objects.filter(
+        organisation__isnull=False,
+        revoked_at__isnull=True,
+        keys_withdrawn_at__isnull=True,
+        expires_at__lte=moment,
+    ).select_related("event")
+    done = 0
+    for grant in expired.iterator():
+        with transaction.atomic():
+            copies = withdraw_keys(grant)
+            grant.keys_withdrawn_at = moment
+            grant.save(update_fields=["keys_withdrawn_at"])
+            audit.record(
+                None,
+                AuditAction.EVENT_SHARE_EXPIRED,
+                grant.event,
+                changes={"grant": grant.pk, "key_copies_withdrawn": copies},
+            )
+        done += 1
+    return done
 
 
 def withdraw_keys(grant: SharingGrant) -> int:
