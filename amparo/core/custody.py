@@ -779,11 +779,11 @@ def keyed_index_names(model: type[models.Model]) -> list[str]:
 class IndexMigration:
     """`amparo keys migrate` for a blind index keyed by organisation (`BlindIndexField.keyed_by`),
     one committed batch after another in the current keychain (the run's): each index still
-    made with the key ring is computed again with its row's organisation index key, or, when
-    the keys of the run open that key or the row's value not (a key made by an earlier run, a
-    value sealed before), left empty, for the ring must answer nothing about a name. `left`
-    counts those. With a member's keys (`--as`) it also indexes the empty indexes of the
-    organisations whose index key they open."""
+    made with the key ring is computed again with its row's organisation index key, or left
+    empty when the run cannot compute it (its keys do not open that index key, made by an
+    earlier run, or the row's value, sealed before): the ring must answer nothing about a
+    name. `left` counts those. With a member's keys (`--as`) it also indexes the empty indexes
+    of the organisations whose index key they open."""
 
     def __init__(self, model: type[models.Model], field: BlindIndexField[Any, Any]) -> None:
         self.model, self.field = model, field
