@@ -725,7 +725,8 @@ def index_key(organisation_id: int, purpose: str) -> bytes | None:
         if data_key_id is None:
             return _new_index_key(organisation_id, purpose)
         chain.index_keys[(organisation_id, purpose)] = data_key_id
-    return open_data_key(data_key_id)
+    # Once per row of an import: the key opened for the first is taken as it is.
+    return chain.data_keys.get(data_key_id) or open_data_key(data_key_id)
 
 
 def _new_index_key(organisation_id: int, purpose: str) -> bytes | None:
