@@ -305,8 +305,10 @@ class Person(SealedRecord):
     """A victim, perpetrator, source or intervening party: an individual or an organisation.
 
     Belongs to the organisation that documented it. Identifying fields are encrypted at rest;
-    `full_name_index` allows exact search by name. `confidentiality` is the clearance a member of
-    the owning organisation needs to see who this is; outside it, only consent discloses it.
+    `full_name_index` allows exact search by name, for those who hold the organisation's index
+    key (core.models.IndexKey): a copy of the server cannot test a guessed name.
+    `confidentiality` is the clearance a member of the owning organisation needs to see who this
+    is; outside it, only consent discloses it.
     """
 
     class Kind(models.TextChoices):
@@ -319,7 +321,7 @@ class Person(SealedRecord):
     kind = models.CharField(_("kind"), max_length=20, choices=Kind.choices, default=Kind.INDIVIDUAL)
     # Identifying, encrypted.
     full_name = EncryptedTextField(_("full name"), blank=True, default="", sealed_by="data_key")
-    full_name_index = BlindIndexField(source="full_name")
+    full_name_index = BlindIndexField(source="full_name", keyed_by="organisation")
     other_names = EncryptedTextField(
         _("other names and aliases"),
         blank=True,

@@ -103,7 +103,10 @@ TAG_BYTES = 16
 INDEX_LENGTH = 64  # the BlindIndexField column
 # Lower case only: SQLite's LIKE ignores ASCII case, and rotation selects rows by key id prefix.
 KEY_ID_PATTERN = re.compile(r"[a-z0-9][a-z0-9_-]{0,31}")
-INDEX_VALUE_PATTERN = re.compile(r"(?:[a-z0-9][a-z0-9_-]{0,31}:)?[0-9a-f]{31,64}")
+# What an index under an organisation's index key starts with (`organisation_index_value`): a
+# dot, which no key id of the ring holds, so rotation's prefix matches never take one for theirs.
+ORGANISATION_INDEX_PREFIX = "org."
+INDEX_VALUE_PATTERN = re.compile(r"(?:[a-z0-9][a-z0-9_-]{0,31}:|org\.)?[0-9a-f]{31,64}")
 _BASE64URL = re.compile(r"[A-Za-z0-9_-]*")
 # How long a process trusts its cached ring before checking whether the file changed: a
 # rotation's new primary key reaches every running web process within this many seconds.
@@ -801,6 +804,13 @@ def index_value(value: str, purpose: str) -> str:
 def index_values(value: str, purpose: str) -> list[str]:
     """What a lookup of `value` compares with: its index under every index key in the ring."""
     return keyring().index_values(value, purpose)
+
+
+def organisation_index_value(secret: bytes, value: str, purpose: str) -> str:
+    """The blind index of the normalised value under an organisation's index key (`secret`,
+    which only its members hold: amparo.core.custody.index_key), not under any key of the ring."""
+    digest = hmac.new(secret, _digest_message(value, purpose), hashlib.sha256).hexdigest()
+    return f"{ORGANISATION_INDEX_PREFIX}{digest}"[:INDEX_LENGTH]
 
 
 def keyed_digest(value: str, purpose: str) -> str:

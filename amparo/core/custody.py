@@ -26,19 +26,21 @@ import secrets
 import uuid
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from django.contrib.auth import password_validation
-from django.db import models, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils.translation import gettext as _
 
 from amparo.core import access, audit, crypto, keychain, sealing
 from amparo.core.audit_actions import AuditAction
 from amparo.core.errors import DomainError
-from amparo.core.fields import EncryptedField, LockedValue
+from amparo.core.fields import BlindIndexField, EncryptedField, LockedValue
 from amparo.core.models import (
     Clearance,
     DataKey,
     DataKeyCopy,
+    IndexKey,
     KeyGrant,
     Organisation,
     OrganisationKey,
@@ -704,6 +706,130 @@ def require_data_key(data_key_id: uuid.UUID) -> bytes:
     return raw
 
 
+# --- index keys (core.models.IndexKey) ---------------------------------------------------------
+
+
+def index_key(organisation_id: int, purpose: str) -> bytes | None:
+    """`organisation_id`'s index key for `purpose`, made now if it has none (sealed to the
+    organisation's public key: making it needs nobody's key); None when it has one that the keys
+    here do not open, so that what is written here gets no index rather than one the key ring
+    could compute."""
+    chain = keychain.current()
+    data_key_id = chain.index_keys.get((organisation_id, purpose))
+    if data_key_id is None:
+        data_key_id = (
+            IndexKey.objects.filter(organisation_id=organisation_id, purpose=purpose)
+            .values_list("data_key_id", flat=True)
+            .first()
+        )
+        if data_key_id is None:
+            return _new_index_key(organisation_id, purpose)
+        chain.index_keys[(organisation_id, purpose)] = data_key_id
+    # Once per row of an import: the key opened for the first is taken as it is.
+    return chain.data_keys.get(data_key_id) or open_data_key(data_key_id)
+
+
+def _new_index_key(organisation_id: int, purpose: str) -> bytes | None:
+    try:
+        with transaction.atomic():
+            data_key = new_data_key(
+                Organisation.objects.get(pk=organisation_id),
+                Clearance.RESTRICTED,
+                purpose,
+                dedicated=False,
+            )
+            IndexKey.objects.create(
+                organisation_id=organisation_id, purpose=purpose, data_key=data_key
+            )
+    except IntegrityError:
+        # Another writer made the organisation's meanwhile: theirs is the one.
+        return index_key(organisation_id, purpose)
+    # Not remembered in `index_keys`: if the transaction around this rolls back, the key goes
+    # with it, and the next row looks it up again (one query) instead of using a key that is
+    # not there.
+    return keychain.current().data_keys[data_key.pk]
+
+
+def held_index_keys(purpose: str) -> list[bytes]:
+    """The index keys of `purpose` that the keys here open, one per organisation: what a lookup
+    computes its values with (those of other organisations' rows are computed with keys nobody
+    here holds, so they match nothing)."""
+    chain = keychain.current()
+    found = list(
+        IndexKey.objects.filter(purpose=purpose).values_list("organisation_id", "data_key_id")
+    )
+    open_data_keys(data_key_id for _organisation_id, data_key_id in found)
+    held = []
+    for organisation_id, data_key_id in found:
+        chain.index_keys[(organisation_id, purpose)] = data_key_id
+        raw = open_data_key(data_key_id)
+        if raw is not None:
+            held.append(raw)
+    return held
+
+
+def keyed_index_names(model: type[models.Model]) -> list[str]:
+    """The blind indexes of `model` computed with its organisation's index key."""
+    return [
+        field.name
+        for field in model._meta.concrete_fields
+        if isinstance(field, BlindIndexField) and field.keyed_by is not None
+    ]
+
+
+class IndexMigration:
+    """`amparo keys migrate` for a blind index keyed by organisation (`BlindIndexField.keyed_by`),
+    one committed batch after another in the current keychain (the run's): each index still
+    made with the key ring is computed again with its row's organisation index key, or left
+    empty when the run cannot compute it (its keys do not open that index key, made by an
+    earlier run, or the row's value, sealed before): the ring must answer nothing about a
+    name. `left` counts those. With a member's keys (`--as`) it also indexes the empty indexes
+    of the organisations whose index key they open."""
+
+    def __init__(self, model: type[models.Model], field: BlindIndexField[Any, Any]) -> None:
+        self.model, self.field = model, field
+        self.left = 0
+        self._after: object = None
+
+    def batch(self, batch_size: int) -> int:
+        """Up to `batch_size` rows, in one transaction; how many were looked at (0: done)."""
+        field = self.field
+        assert field.keyed_by is not None
+        owner = f"{field.keyed_by}_id"
+        chain = keychain.current()
+        held_index_keys(field.key_purpose)  # those this run made, and a member's (`--as`)
+        held = [
+            organisation_id
+            for (organisation_id, purpose), data_key_id in chain.index_keys.items()
+            if purpose == field.key_purpose and data_key_id in chain.data_keys
+        ]
+        on_the_ring = models.Q(**{f"{field.name}__isnull": False}) & ~models.Q(
+            **{f"{field.name}__startswith": crypto.ORGANISATION_INDEX_PREFIX}
+        )
+        unindexed = models.Q(**{f"{field.name}__isnull": True, f"{owner}__in": held})
+        with transaction.atomic():
+            rows = (
+                self.model._base_manager.select_for_update()
+                .filter(on_the_ring | unindexed)
+                .only("pk", owner, field.source, field.name)
+            )
+            if self._after is not None:
+                rows = rows.filter(pk__gt=self._after)
+            batch = list(rows.order_by("pk")[:batch_size])
+            for row in batch:
+                value = getattr(row, field.source)
+                index = None
+                if not isinstance(value, LockedValue):
+                    index = field.organisation_digest(value, getattr(row, owner))
+                if index is None and value and getattr(row, field.name) is not None:
+                    self.left += 1
+                setattr(row, field.attname, index)
+            self.model._base_manager.bulk_update(batch, [field.name])
+        if batch:
+            self._after = batch[-1].pk
+        return len(batch)
+
+
 # --- sealed rows (core.models.SealedRecord) -------------------------------------------------------
 
 
@@ -881,11 +1007,13 @@ def unshare_sealed(data_key_ids: Iterable[uuid.UUID], organisation: Organisation
 def migrator(model: type[SealedRecord]) -> Callable[[int], int]:
     """`amparo keys migrate` for `model` (core.keys.register_migration): up to `batch_size` of
     its rows still under the ring are read with it and sealed with data keys, in one
-    transaction, with no person's key. Returns how many moved."""
+    transaction, in the run's keychain (no person's key is needed), and their blind indexes
+    keyed by organisation computed with their organisation's index key. Returns how many
+    moved."""
 
     def move(batch_size: int) -> int:
-        fields = ["data_key", *sealed_field_names(model)]
-        with keychain.using(keychain.Keychain()), transaction.atomic():
+        fields = ["data_key", *sealed_field_names(model), *keyed_index_names(model)]
+        with transaction.atomic():
             batch = list(
                 model._default_manager.select_for_update()
                 .filter(data_key__isnull=True)

@@ -11,6 +11,12 @@ A lookup with `blind_index(value)` compares the column with the value's index un
 key in the ring (amparo.core.crypto), so rows still indexed under an older key are found while
 `amparo keys promote` recomputes them; writes always use the primary index key.
 
+An index of what identifies a person is keyed by organisation instead
+(`BlindIndexField(source="full_name", keyed_by="organisation")`): computed with the row's
+organisation's index key, which only its members hold (amparo.core.custody.index_key), so the
+key ring cannot test a guessed name. A lookup compares with the value's index under every
+organisation index key the keys unlocked here open.
+
 Values are encrypted in `get_prep_value` and decrypted in `from_db_value`, so model instances,
 forms and `values()` always hold plaintext and the database only ever sees ciphertext. Each
 ciphertext is bound to its field's *purpose* (by default "app_label.model.field"): a ciphertext
@@ -344,9 +350,19 @@ class BlindIndexField(_CharField[_ST, _GT]):
         "db_index": True,
     }
 
-    def __init__(self, *args: Any, source: str, purpose: str | None = None, **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        source: str,
+        purpose: str | None = None,
+        keyed_by: str | None = None,
+        **kwargs: Any,
+    ) -> None:
         self.source = source
         self._purpose = purpose
+        # The name of the model's ForeignKey to core.Organisation whose index key computes this
+        # index (see the module docstring); None: the key ring's index key.
+        self.keyed_by = keyed_by
         super().__init__(*args, **{**self._DEFAULTS, **kwargs})
 
     def deconstruct(self) -> tuple[str, str, Any, dict[str, Any]]:
@@ -357,6 +373,8 @@ class BlindIndexField(_CharField[_ST, _GT]):
         kwargs["source"] = self.source
         if self._purpose is not None:
             kwargs["purpose"] = self._purpose
+        if self.keyed_by is not None:
+            kwargs["keyed_by"] = self.keyed_by
         return name, path, args, kwargs
 
     @property
@@ -368,6 +386,12 @@ class BlindIndexField(_CharField[_ST, _GT]):
         if isinstance(source, EncryptedField):
             return source.purpose
         return f"{self.model._meta.label_lower}.{self.source}"
+
+    @property
+    def key_purpose(self) -> str:
+        """The purpose of the organisation keys that seal an index key of `keyed_by`: the app's,
+        as for the data keys of its rows (core.models.SealedRecord)."""
+        return self.model._meta.app_label
 
     def check(self, **kwargs: Any) -> list[checks.CheckMessage]:
         errors = super().check(**kwargs)
@@ -396,7 +420,12 @@ class BlindIndexField(_CharField[_ST, _GT]):
             # (not the index of the "locked" label).
             existing: str | None = getattr(model_instance, self.attname)
             return existing
-        digest = None if value is None else self.digest(value)
+        if value is None:
+            digest = None
+        elif self.keyed_by is not None:
+            digest = self.organisation_digest(value, getattr(model_instance, f"{self.keyed_by}_id"))
+        else:
+            digest = self.digest(value)
         setattr(model_instance, self.attname, digest)
         return digest
 
@@ -407,10 +436,37 @@ class BlindIndexField(_CharField[_ST, _GT]):
             return None
         return (ring or crypto.keyring()).index_value(value, self.purpose)
 
+    def organisation_digest(self, value: str, organisation_id: int) -> str | None:
+        """The index of `value` under the organisation's index key; None for blank text, and
+        when the keys here do not open that key (the row is indexed again by the next save with
+        it, or by `amparo keys migrate --as` one of the organisation's members)."""
+        from amparo.core import custody
+
+        if not crypto.normalise(value):
+            return None
+        key = custody.index_key(organisation_id, self.key_purpose)
+        return None if key is None else crypto.organisation_index_value(key, value, self.purpose)
+
     def lookup_values(self, value: str) -> list[str]:
-        """What a lookup of `value` compares the column with: its index under every index key;
-        for blank text, a value no row holds (not NULL, which would match every blank row)."""
-        return crypto.index_values(value, self.purpose) if crypto.normalise(value) else [""]
+        """What a lookup of `value` compares the column with: its index under every index key
+        (of the ring; for an index keyed by organisation, also of every organisation whose index
+        key opens here, first); for blank text, a value no row holds (not NULL, which would
+        match every blank row)."""
+        if not crypto.normalise(value):
+            return [""]
+        ring = crypto.index_values(value, self.purpose)
+        if self.keyed_by is None:
+            return ring
+        from amparo.core import custody
+
+        # The ring's values find the rows `amparo keys migrate` has not reached yet.
+        return [
+            *(
+                crypto.organisation_index_value(key, value, self.purpose)
+                for key in custody.held_index_keys(self.key_purpose)
+            ),
+            *ring,
+        ]
 
     def get_prep_value(self, value: Any) -> str | None:
         if isinstance(value, BlindIndexQuery):

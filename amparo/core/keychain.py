@@ -68,6 +68,9 @@ class Keychain:
     # Data keys that the organisation keys held here (the set recorded with each) did not open:
     # not asked for again, once per row, while those are all the keys held.
     unopened: dict[uuid.UUID, frozenset[int]] = field(default_factory=dict, repr=False)
+    # Each organisation's index key (the id of its data key), by (organisation id, purpose),
+    # once looked up: an import indexes thousands of names with one look-up.
+    index_keys: dict[tuple[int, str], uuid.UUID] = field(default_factory=dict, repr=False)
 
     def __repr__(self) -> str:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"
@@ -83,6 +86,7 @@ class Keychain:
         self.writing_keys.clear()
         self.key_scopes.clear()
         self.unopened.clear()
+        self.index_keys.clear()
 
     def to_bytes(self) -> bytes:
         return json.dumps(

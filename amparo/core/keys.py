@@ -44,7 +44,7 @@ from django.db.models.functions import Cast
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from amparo.core import audit, crypto, custody, sealing
+from amparo.core import audit, crypto, custody, keychain, sealing
 from amparo.core.audit_actions import AuditAction
 from amparo.core.crypto import Purpose
 from amparo.core.fields import (
@@ -125,6 +125,13 @@ class Column:
     model: type[Model]
     field_name: str
 
+    @property
+    def keyed_by_organisation(self) -> bool:
+        """A blind index that `amparo keys migrate` moves off the ring to organisation index
+        keys: promoting an index key never recomputes it (the ring must not index names)."""
+        field = self.model._meta.get_field(self.field_name)
+        return isinstance(field, BlindIndexField) and field.keyed_by is not None
+
     def stored(self) -> QuerySet[Any]:
         manager = self.model._base_manager.db_manager(router.db_for_write(self.model))
         queryset: QuerySet[Any] = manager.annotate(
@@ -133,6 +140,9 @@ class Column:
         if isinstance(self.model._meta.get_field(self.field_name), EncryptedField):
             # Values sealed with a data key (amparo.core.sealing) use no key of the ring.
             queryset = queryset.exclude(**{f"{_RAW}__startswith": f"{sealing.FIELD_VERSION}:"})
+        else:
+            # Nor do indexes under an organisation's index key.
+            queryset = queryset.exclude(**{f"{_RAW}__startswith": crypto.ORGANISATION_INDEX_PREFIX})
         return queryset
 
 
@@ -190,6 +200,7 @@ def _outstanding(ring: crypto.KeyRing, purpose: Purpose) -> dict[str, int]:
     return {
         column.label: column.stored().exclude(_made_with(primary)).count()
         for column in _columns(purpose)
+        if not column.keyed_by_organisation
     }
 
 
@@ -420,6 +431,8 @@ def _move_all(
     total = sum(outstanding.values())
     done = 0
     for column in _columns(rotation.purpose):
+        if column.keyed_by_organisation:
+            continue
         rotation.rewritten[column.label] = 0
         column_done = 0
         for batch, (written, skipped) in enumerate(
@@ -578,6 +591,13 @@ def _refusal(key: crypto.Key, in_use: dict[str, int], primary: str) -> str:
             "An audit key stays for as long as the log holds entries made with it: the log is "
             "append-only, so that is for good."
         )
+    elif any(
+        column.keyed_by_organisation for column in _columns(key.purpose) if column.label in in_use
+    ):
+        remedy = _(
+            "Run `amparo keys migrate`: it moves the names' indexes to their organisations' "
+            "index keys."
+        )
     else:
         remedy = _("Run `amparo keys promote %(primary)s` to move them to the primary key.") % {
             "primary": primary
@@ -652,6 +672,10 @@ def _every_migrator() -> dict[str, Migrator]:
 class Migration:
     moved: dict[str, int] = field(default_factory=dict)
     retired: list[str] = field(default_factory=list)
+    # Per blind index keyed by organisation: rows looked at, and those left without an index
+    # (the run's keys opened neither their organisation's index key nor their value).
+    reindexed: dict[str, int] = field(default_factory=dict)
+    unindexed: dict[str, int] = field(default_factory=dict)
 
 
 def migrate(
@@ -659,17 +683,34 @@ def migrate(
     progress: Callable[[MigrationStep], None] | None = None,
 ) -> Migration:
     """Move every registered app's records from ring ciphertexts to sealed data keys, batch by
-    batch (a run that stops keeps what it committed; running it again finishes), then retire
-    the ring's data keys that nothing uses any more. Audited: counts, never values."""
+    batch (a run that stops keeps what it committed; running it again finishes), and the
+    blind indexes keyed by organisation from the ring's index keys to the organisations' (see
+    `custody.IndexMigration`), then retire the ring's data keys that nothing uses any more.
+    Audited: counts, never values.
+
+    One keychain for the whole run, starting with the keys of the person it runs on behalf of
+    (`--as`), if any: an index key made in one batch indexes the next batches' rows."""
     _check_batch_size(batch_size)
     result = Migration()
+    run = keychain.Keychain(organisation_keys=dict(keychain.current().organisation_keys))
     try:
-        for name, migrator in sorted(_every_migrator().items()):
-            result.moved[name] = 0
-            while moved := migrator(batch_size):
-                result.moved[name] += moved
-                if progress is not None:
-                    progress(MigrationStep(name, moved))
+        with keychain.using(run):
+            for name, migrator in sorted(_every_migrator().items()):
+                result.moved[name] = 0
+                while moved := migrator(batch_size):
+                    result.moved[name] += moved
+                    if progress is not None:
+                        progress(MigrationStep(name, moved))
+            for column in index_columns():
+                if column.field.keyed_by is None:
+                    continue
+                reindexing = custody.IndexMigration(column.model, column.field)
+                result.reindexed[column.label] = 0
+                while looked_at := reindexing.batch(batch_size):
+                    result.reindexed[column.label] += looked_at
+                    if progress is not None:
+                        progress(MigrationStep(column.label, looked_at))
+                result.unindexed[column.label] = reindexing.left
         ring = crypto.reload_keyring()
         for key_id in ring.of(Purpose.DATA):
             if key_id == ring.primary_id:
@@ -681,8 +722,14 @@ def migrate(
         audit.record(
             None,
             AuditAction.KEYS_MIGRATE,
-            changes={"moved": result.moved, "retired": result.retired},
+            changes={
+                "moved": result.moved,
+                "retired": result.retired,
+                "reindexed": result.reindexed,
+                "unindexed": result.unindexed,
+            },
             object_type=KEY_OBJECT_TYPE,
             object_id="migrate",
         )
+        run.clear()
     return result

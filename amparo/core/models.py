@@ -370,6 +370,38 @@ class DataKeyCopy(models.Model):
         return f"{self.data_key_id} copy"
 
 
+class IndexKey(models.Model):
+    """An organisation's key for the blind indexes of one purpose (a `BlindIndexField` with
+    `keyed_by`: the persons' names of "cases"), so that only its members can compute a name's
+    index: the server's key ring cannot, and a seized server cannot test a guessed name.
+
+    The key is a data key, sealed to the organisation's key of the lowest protected level, which
+    every holder of that purpose's keys of the organisation holds (clearance covers the levels
+    below it), and never to a partner: an index answers "is this name here?" about every person
+    of the organisation, not only the shared ones. Not dedicated, so it is never shared."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="index_keys"
+    )
+    purpose = models.CharField(max_length=30)  # as its data key's
+    data_key = models.OneToOneField(
+        DataKey, on_delete=models.PROTECT, related_name="index_key", editable=False
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints: ClassVar = [
+            models.UniqueConstraint(
+                fields=["organisation", "purpose"], name="one_index_key_per_organisation_purpose"
+            )
+        ]
+        verbose_name = _("index key")
+        verbose_name_plural = _("index keys")
+
+    def __str__(self) -> str:
+        return f"{self.organisation} · {self.purpose}"
+
+
 class SealedRecord(models.Model):
     """A row whose identifying fields are sealed with a data key (issue 16): declare them
     `EncryptedTextField(..., sealed_by="data_key")` and say whose and of what level the row is.

@@ -8,10 +8,15 @@ signs out; every file of the instance is copied and attacked as in tests/intake/
 (the plaintexts searched for in the raw bytes, every key of the ring tried on every sealed value,
 data key copy, grant and personal key). Nothing opens. With the documentalist signed in and
 their keys cookie in hand, their organisation's records open, and the other's do not.
+
+The names' blind index is attacked too: the attacker computes the index of each name they guess
+with every key of the ring and every data key they can open, and looks for it in the copied
+person table (a dictionary attack on defenders' names). None is there while nobody is signed in.
 """
 
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +25,7 @@ from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
-from amparo.cases.models import Event
+from amparo.cases.models import Event, Person
 from amparo.core import crypto, keychain, services
 from amparo.core.models import Clearance, Organisation, Role
 from tests.cases.exchange import csv_bytes
@@ -29,8 +34,10 @@ from tests.cases.test_views import guided_post
 from tests.factories import TOTPDeviceFactory, UserFactory
 from tests.intake.test_seizure import (
     attack,
+    candidate_keys,
     copy_everything,
     log_in,
+    opened_data_keys,
     raw_bytes,
     seize_while_signed_in,
 )
@@ -45,6 +52,9 @@ IMPORTED = "Akinyi Odera"  # the victim of the imported file (tests.cases.test_i
 OTHER = "Ochieng Barasa"
 OURS = ["Grace Akinyi", "Peter Mwangi", NOTE, CONTACT, MATERIAL, COMMENT, IMPORTED]
 PLAINTEXTS = [*OURS, OTHER]
+# The persons' names the attacker guesses, ours and the other organisation's.
+OUR_NAMES = ["Grace Akinyi", "Peter Mwangi", IMPORTED]
+NAMES = [*OUR_NAMES, OTHER]
 
 
 @pytest.fixture
@@ -141,6 +151,7 @@ def test_a_seized_server_reveals_no_case_record_while_nobody_is_signed_in(
         assert text.encode() not in everything, text
     ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
     assert attack(database, ring, keychain.Keychain(), PLAINTEXTS) == set()
+    assert names_confirmed(database, ring, keychain.Keychain(), NAMES) == set()
 
 
 def test_with_one_member_signed_in_only_their_organisation_s_case_records_open(
@@ -152,3 +163,33 @@ def test_with_one_member_signed_in_only_their_organisation_s_case_records_open(
     )
     assert attack(database, ring, nothing, PLAINTEXTS) == set()
     assert attack(database, ring, held, PLAINTEXTS) == set(OURS)
+    assert names_confirmed(database, ring, nothing, NAMES) == set()
+    # The attack works where a key is held: the signed-in member's organisation's names.
+    assert names_confirmed(database, ring, held, NAMES) == set(OUR_NAMES)
+
+
+def names_confirmed(
+    database: Path, ring: crypto.KeyRing, extra: keychain.Keychain, names: list[str]
+) -> set[str]:
+    """The guessed `names` whose blind index the attacker computes and finds in the copied
+    person table: under every key of the ring (as the ring's index keys compute it, and as an
+    organisation's index key would), and under every data key that the ring's keys or `extra`'s
+    organisation keys open."""
+    purpose = Person._meta.get_field("full_name").purpose
+    with sqlite3.connect(database) as db:
+        stored = {
+            value
+            for (value,) in db.execute(
+                "SELECT full_name_index FROM cases_person WHERE full_name_index IS NOT NULL"
+            )
+        }
+    assert stored  # the persons are indexed: the attack has something to find
+    secrets = candidate_keys(ring)
+    secrets += opened_data_keys(database, [*secrets, *extra.organisation_keys.values()]).values()
+    confirmed = set()
+    for name in names:
+        guesses = {ring.index_value(name, purpose, key) for key in ring.keys.values()}
+        guesses |= {crypto.organisation_index_value(secret, name, purpose) for secret in secrets}
+        if guesses & stored:
+            confirmed.add(name)
+    return confirmed

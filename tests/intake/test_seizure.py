@@ -15,7 +15,6 @@ database file holds what a running server's would.
 from __future__ import annotations
 
 import contextlib
-import itertools
 import json
 import re
 import shutil
@@ -181,6 +180,25 @@ def candidate_keys(ring: crypto.KeyRing) -> list[bytes]:
     return keys
 
 
+def opened_data_keys(database: Path, candidates: list[bytes]) -> dict[uuid.UUID, bytes]:
+    """The data keys of the copied database that any of `candidates` opens, as a private or a
+    symmetric key."""
+    data_keys: dict[uuid.UUID, bytes] = {}
+    with sqlite3.connect(database) as db:
+        copies = db.execute("SELECT data_key_id, sealed FROM core_datakeycopy")
+        for data_key_id, sealed in copies:
+            key_id = (
+                uuid.UUID(hex=data_key_id) if len(data_key_id) == 32 else uuid.UUID(data_key_id)
+            )
+            aad = b"amparo data key:" + key_id.bytes
+            for candidate in candidates:
+                try:
+                    data_keys[key_id] = sealing.open_sealed(candidate, sealed, aad)
+                except sealing.SealingError:
+                    continue
+    return data_keys
+
+
 def attack(
     database: Path,
     ring: crypto.KeyRing,
@@ -191,20 +209,8 @@ def attack(
     keys = candidate_keys(ring)
     opened: list[str] = []
     values = list(stored_values(database))
-    # Data keys the attacker can open: with any key in hand, as a private or a symmetric key.
-    data_keys: dict[uuid.UUID, bytes] = {}
+    data_keys = opened_data_keys(database, [*keys, *extra.organisation_keys.values()])
     with sqlite3.connect(database) as db:
-        copies = db.execute("SELECT data_key_id, organisation_key_id, sealed FROM core_datakeycopy")
-        for data_key_id, organisation_key_id, sealed in copies:
-            key_id = (
-                uuid.UUID(hex=data_key_id) if len(data_key_id) == 32 else uuid.UUID(data_key_id)
-            )
-            aad = b"amparo data key:" + key_id.bytes
-            for candidate in itertools.chain(keys, extra.organisation_keys.values()):
-                try:
-                    data_keys[key_id] = sealing.open_sealed(candidate, sealed, aad)
-                except sealing.SealingError:
-                    continue
         # A level's key that no member may hold yet stays in the server's custody (here: the
         # strictly confidential ones), but no report is sealed to such a key.
         (sealed_to_custody,) = db.execute(

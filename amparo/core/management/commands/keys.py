@@ -12,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from amparo.core import crypto, keys
+from amparo.core import crypto, keys, on_behalf
 from amparo.core.crypto import Purpose
 
 
@@ -180,10 +180,18 @@ class Command(BaseCommand):
                     "One transaction per batch: a run that stops keeps what it moved, and "
                     "running the command again finishes the job."
                 ),
+                _(
+                    "Persons' name indexes move from the key ring to their organisation's index "
+                    "key, made by the run where the organisation has none. Those the run cannot "
+                    "compute (the index key was made by an earlier run, or the name is already "
+                    "sealed) are left empty, so that the key ring tells nothing about names: run "
+                    "the command again --as a member of that organisation to index them."
+                ),
             ),
             formatter_class=RawDescriptionHelpFormatter,
         )
         batch_size_option(migrate)
+        on_behalf.add_arguments(migrate)
 
     def handle(self, *args: Any, **options: Any) -> None:
         action = options["action"]
@@ -204,7 +212,11 @@ class Command(BaseCommand):
                 )
                 self.report(rotation)
             elif action == "migrate":
-                self.migrate(options["batch_size"])
+                if options["as_user"] or options["token"]:
+                    with on_behalf.keys_of(options):
+                        self.migrate(options["batch_size"])
+                else:
+                    self.migrate(options["batch_size"])
             else:
                 self.retire(options["key_id"])
         except (keys.KeysError, crypto.CryptoError) as error:
@@ -286,6 +298,20 @@ class Command(BaseCommand):
                     % {"name": name, "count": count}
                 )
             )
+        for label, count in result.unindexed.items():
+            if count:
+                self.stdout.write(
+                    self.style.WARNING(
+                        ngettext(
+                            "%(column)s: %(count)d row left without an index: run the command "
+                            "again --as a member of its organisation.",
+                            "%(column)s: %(count)d rows left without an index: run the command "
+                            "again --as a member of their organisations.",
+                            count,
+                        )
+                        % {"column": label, "count": count}
+                    )
+                )
         for key_id in result.retired:
             self.stdout.write(_("Retired data key %(key_id)s.") % {"key_id": key_id})
 

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('cases', '0012_import_job_carried_keys'),
+        ('cases', '0013_person_name_index_keyed_by_organisation'),
     ]
 
     operations = [
