@@ -70,7 +70,7 @@ ACCOUNTS = [
                 C.CONFIDENTIAL),
     DemoAccount("nhri.analyst", "Peter", "Kamau", "NHRC-KE", Role.ANALYST, C.RESTRICTED),
     DemoAccount("nhri.focal", "Fatuma", "Hassan", "NHRC-KE", Role.FOCAL_POINT, C.CONFIDENTIAL),
-    DemoAccount("nhri.reviewer", "Lucy", "Njeri", "NHRC-KE", Role.REVIEWER, C.PUBLIC),
+    DemoAccount("nhri.reviewer", "Lucy", "Njeri", "NHRC-KE", Role.REVIEWER, C.RESTRICTED),
     DemoAccount("nhri.readonly", "Samuel", "Otieno", "NHRC-KE", Role.READ_ONLY, C.RESTRICTED),
     DemoAccount("network.admin", "Camila", "Restrepo", "HRDN", Role.ADMINISTRATOR,
                 C.STRICTLY_CONFIDENTIAL),

@@ -9,6 +9,11 @@ only by its own organisation, and only once verified or closed.
 `refusal` says why an action is not possible now (a message for people); `actions_on` is what a
 page may offer; the services refuse with the same `refusal`, so that the button and the rule
 agree.
+
+Drafts are sealed (issue 16): the organisation's "portal" key of the draft's level is held by
+its editors and reviewers cleared for that level (`key_readers`; the key of a draft that holds
+only public records is the restricted one, the lowest there is). A reviewer not cleared for a
+draft's level cannot approve it: they could not read what they would make public.
 """
 
 from __future__ import annotations
@@ -16,13 +21,13 @@ from __future__ import annotations
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils.translation import gettext as _
 
 from amparo.cases import access as cases_access
 from amparo.cases.models import Event
 from amparo.core import access as core_access
-from amparo.core.models import Organisation, Role, User
+from amparo.core.models import Clearance, Organisation, Role, User
 from amparo.portal.models import Publication
 
 CREATE = "create"
@@ -56,13 +61,43 @@ FROM_STATES: dict[str, frozenset[str]] = {
 PUBLISHABLE_EVENT_STATUSES = frozenset({Event.Status.VERIFIED, Event.Status.CLOSED})
 
 
-def _roles_in(user: User | Any, organisation_id: int) -> set[str]:
+# The organisation keys drafts are sealed to (core.access.register_key_readers): the app's
+# label, which core.custody names a SealedRecord's purpose after.
+KEY_PURPOSE = "portal"
+
+
+def key_readers() -> Q:
+    """The memberships (a Q on Membership) granted the organisation keys that seal drafts: the
+    roles that view publications; clearance decides the levels (core.access)."""
+    return Q(role__in=ROLE_ACTIONS[VIEW])
+
+
+def _memberships_in(user: User | Any, organisation_id: int) -> list[tuple[str, int]]:
+    """(role, clearance) of each of `user`'s active memberships of the organisation."""
     if not getattr(user, "is_authenticated", False) or not user.is_active:
-        return set()
-    return set(
+        return []
+    return list(
         core_access.active_memberships(user)
         .filter(organisation_id=organisation_id)
-        .values_list("role", flat=True)
+        .values_list("role", "clearance")
+    )
+
+
+def _roles_in(user: User | Any, organisation_id: int) -> set[str]:
+    return {role for role, _clearance in _memberships_in(user, organisation_id)}
+
+
+def key_level(publication: Publication) -> int:
+    """The level of the key that seals `publication`'s draft: its confidentiality, and at least
+    restricted, where organisation keys start (core.custody.LEVELS)."""
+    return max(publication.confidentiality, Clearance.RESTRICTED)
+
+
+def cleared_for(user: User | Any, publication: Publication) -> bool:
+    """Whether a role of `user` that holds the portal's keys is cleared for the draft's key."""
+    return any(
+        role in ROLE_ACTIONS[VIEW] and clearance >= key_level(publication)
+        for role, clearance in _memberships_in(user, publication.organisation_id)
     )
 
 
@@ -107,6 +142,11 @@ def refusal(user: User | Any, action: str, publication: Publication) -> str | No
         }
     if action == APPROVE and user.pk in (publication.created_by_id, publication.submitted_by_id):
         return _("A second person must approve a publication: not who made or submitted it.")
+    if action == APPROVE and not cleared_for(user, publication):
+        return _(
+            "This publication holds records of a confidentiality your clearance does not "
+            "cover: it needs a reviewer with %(level)s clearance or higher."
+        ) % {"level": Clearance(key_level(publication)).label.lower()}
     return None
 
 

@@ -43,7 +43,8 @@ class PublicationOut(Schema):
 
 
 class PublicationDetailOut(PublicationOut):
-    content: dict[str, Any]
+    # The draft; the "locked" label (text) when the caller's keys do not open it (issue 16).
+    content: dict[str, Any] | str
 
 
 def _out(user: Any, publication: Publication, *, content: bool = False) -> dict[str, Any]:

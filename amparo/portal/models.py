@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.cases.models import Event, Person
 from amparo.core.fields import EncryptedJSONField
-from amparo.core.models import Organisation, User
+from amparo.core.models import Clearance, Organisation, SealedRecord, User
 
 LANGUAGES = ("en", "fr", "es", "ar")
 
@@ -31,7 +31,11 @@ class PublicText:
     fallback: bool
 
 
-class Publication(models.Model):
+class Publication(SealedRecord):
+    """Sealed (issue 16): the draft (`content`) with a data key sealed to the organisation's
+    "portal" key of the draft's `confidentiality`, which its editors and reviewers cleared for
+    that level hold (`access.key_readers`)."""
+
     class Kind(models.TextChoices):
         EVENTS = "events", _("Documented events")
         STATISTICS = "statistics", _("Statistics table")
@@ -62,13 +66,17 @@ class Publication(models.Model):
     language = models.CharField(max_length=2, default="en")
     translations = models.JSONField(default=dict, blank=True)
     state = models.CharField(max_length=10, choices=State.choices, default=State.DRAFT)
-    # The draft: encrypted at rest like the records it comes from, since a draft may name
-    # someone who consented to publication before it is public. Only staff pages read it.
-    content = EncryptedJSONField(default=dict, editable=False)
+    # The draft: sealed like the records it comes from, since a draft may name someone who
+    # consented to publication before it is public. Only staff pages read it.
+    content = EncryptedJSONField(default=dict, editable=False, sealed_by="data_key")
+    # The highest confidentiality of the records the draft holds (its events and their
+    # victims): the level of the key it is sealed with, and the clearance its approval needs.
+    confidentiality = models.PositiveSmallIntegerField(
+        _("confidentiality"), choices=Clearance.choices, default=Clearance.PUBLIC, editable=False
+    )
     # What the public pages read: the content as approved, copied at approval and emptied when
     # the publication stops being live. Public by definition, so it is kept in the clear and
-    # no public page, feed or download needs a key (issue 16: drafts are to be sealed with keys
-    # only people hold).
+    # no public page, feed or download needs a key.
     public_content = models.JSONField(default=dict, blank=True, editable=False)
     # Where the content came from (never read by public pages).
     events = models.ManyToManyField(Event, related_name="+", blank=True)
@@ -101,6 +109,9 @@ class Publication(models.Model):
 
     def __str__(self) -> str:
         return f"{self._meta.verbose_name} {self.slug}"
+
+    def sealing_scope(self) -> tuple[int, int]:
+        return self.organisation_id, self.confidentiality
 
     def text_in(self, language: str) -> PublicText:
         language = (language or "en")[:2]

@@ -10,6 +10,7 @@ from django.utils.translation import get_language
 
 from amparo.cases import access as cases_access
 from amparo.cases.models import Event
+from amparo.core.fields import holds_locked
 from amparo.core.models import User
 from amparo.portal import implementation, snapshots
 from amparo.portal.models import Publication
@@ -40,6 +41,12 @@ class SourceEvent:
 
 def _place(country: str, region: str, locality: str) -> str:
     return ", ".join(part for part in (locality, region, country) if part)
+
+
+def _opened_draft(publication: Publication) -> dict[str, Any]:
+    """The draft, or nothing when the reader's keys do not open it (the page says it is
+    locked): the sources beside it are then those of nothing."""
+    return {} if holds_locked(publication.content) else publication.content
 
 
 def sources(
@@ -96,7 +103,7 @@ def _source_event(event: Event, presenter: cases_access.PersonPresenter) -> Sour
 def _source_table(user: User, publication: Publication) -> dict[str, Any] | None:
     """The same table over the same facts as the editor's organisation sees it (its own small
     counts shown): what suppression hides on the public side shows as the difference."""
-    query = publication.content.get("query", {})
+    query = _opened_draft(publication).get("query", {})
     try:
         parsed = tables.parse_query(
             tables.TableParameters(
@@ -131,7 +138,7 @@ def _source_recommendations(user: User, publication: Publication) -> list[Source
     """The live recommendations the snapshot holds, as the reader may see them now, with how
     many progress reports and reviews they have (the public side shows what the whitelist
     keeps of them)."""
-    records = publication.content.get("recommendations", [])
+    records = _opened_draft(publication).get("recommendations", [])
     wanted = {record.get("code") for record in records}
     states = {record.get("state") for record in records}
     live = recommendations_access.visible_recommendations(user).filter(state__in=states)

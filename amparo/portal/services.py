@@ -4,6 +4,9 @@ Each transition checks `access`, refuses an illegal one with a message for peopl
 one transaction and leaves an audit entry. While a publication is live it has `PublicItem`
 rows (what the public list filters and searches); any transition out of live deletes them in
 the same transaction, so nothing public outlives the decision.
+
+Drafts are sealed (issue 16, `Publication`): making one needs the keys of the names it would
+hold, approving one the key of its draft; a withdrawal never needs a key (`_take_down`).
 """
 
 from __future__ import annotations
@@ -24,6 +27,8 @@ from amparo.cases.models import DisclosureChannel, Event, Person
 from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
 from amparo.core.countries import country_name, region_name
+from amparo.core.custody import KeysLocked
+from amparo.core.fields import holds_locked
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
 from amparo.portal import access, implementation, snapshots, whitelist
@@ -115,6 +120,17 @@ def create_events_publication(
     if problems:
         raise ValidationError({"events": problems})
     built = snapshots.build_events([found[c] for c in codes])
+    if holds_locked(built.content):
+        # A name the editor's keys do not open here: the label would be published in its place.
+        raise ValidationError(
+            {
+                "events": _(
+                    "A person this publication would name is sealed with keys you do not hold "
+                    "here: nothing was made. Sign in again, or ask a colleague whose keys open "
+                    "that person's records."
+                )
+            }
+        )
     return _save_new(
         actor, organisation, Publication.Kind.EVENTS, (title, summary, language, texts), built
     )
@@ -210,6 +226,7 @@ def _save_new(
         language=language,
         translations=translations,
         content=built.content,
+        confidentiality=built.confidentiality,
         created_by=actor,
     )
     publication.events.set(built.events)
@@ -264,6 +281,13 @@ def approve(actor: User, publication: Publication) -> Publication:
                 "withdraw it and prepare it again."
             )
         )
+    if holds_locked(publication.content):
+        raise KeysLocked(
+            _(
+                "This draft is sealed and your keys do not open it here: sign in again, or ask "
+                "an administrator about your pending key."
+            )
+        )
     publication.state = Publication.State.PUBLISHED
     publication.approved_by = actor
     publication.published_at = timezone.now()
@@ -295,8 +319,13 @@ def withdraw(actor: User, publication: Publication) -> Publication:
     """At once: the next request of any public page, feed or download no longer has it."""
     publication = _locked(publication)
     _require(actor, access.WITHDRAW, publication)
-    _take_down(publication, actor, Publication.WithdrawalReason.DECISION)
-    audit.record(actor, AuditAction.PORTAL_PUBLICATION_WITHDRAW, publication)
+    discarded = _take_down(publication, actor, Publication.WithdrawalReason.DECISION)
+    audit.record(
+        actor,
+        AuditAction.PORTAL_PUBLICATION_WITHDRAW,
+        publication,
+        changes={"draft_discarded": True} if discarded else None,
+    )
     return publication
 
 
@@ -319,17 +348,24 @@ def consent_withdrawn(person_ids: frozenset[int]) -> None:
     )
     for pk in sorted(affected):
         publication = Publication.objects.select_for_update().get(pk=pk)
-        _take_down(publication, None, Publication.WithdrawalReason.CONSENT)
+        discarded = _take_down(publication, None, Publication.WithdrawalReason.CONSENT)
         audit.record(
             None,
             AuditAction.PORTAL_PUBLICATION_CONSENT_WITHDRAWN,
             publication,
             organisation=publication.organisation,
-            changes={"persons": sorted(gone)},
+            changes={"persons": sorted(gone), **({"draft_discarded": True} if discarded else {})},
         )
 
 
-def _take_down(publication: Publication, actor: User | None, reason: str) -> None:
+def _take_down(publication: Publication, actor: User | None, reason: str) -> bool:
+    """Take the publication down and scrub the names from its draft. A draft that names someone
+    and that the keys at hand do not open (a consent withdrawn by a focal point, who holds no
+    portal key; a reviewer not cleared for it) cannot be scrubbed: it is discarded, so that no
+    name outlives its consent; a draft that names nobody is kept sealed as it is. Returns
+    whether the draft was discarded. The withdrawal itself never waits for a key."""
+    names_someone = publication.named_persons.exists()
+    discarded = names_someone and holds_locked(publication.content)
     PublicItem.objects.filter(publication=publication).delete()
     PublicRecommendation.objects.filter(publication=publication).delete()
     publication.state = Publication.State.WITHDRAWN
@@ -337,7 +373,10 @@ def _take_down(publication: Publication, actor: User | None, reason: str) -> Non
     publication.withdrawn_at = timezone.now()
     publication.withdrawal_reason = reason
     # Names disclosed under consent do not stay behind in a withdrawn snapshot.
-    publication.content = scrub_names(publication.content)
+    if discarded:
+        publication.content = {}
+    elif not holds_locked(publication.content):
+        publication.content = scrub_names(publication.content)
     publication.public_content = {}
     publication.save(
         update_fields=[
@@ -351,6 +390,7 @@ def _take_down(publication: Publication, actor: User | None, reason: str) -> Non
         ]
     )
     publication.named_persons.clear()
+    return discarded
 
 
 def scrub_names(content: dict[str, Any]) -> dict[str, Any]:

@@ -34,7 +34,7 @@ from amparo.analysis.dimensions import LANGUAGES
 from amparo.cases import access as cases_access
 from amparo.cases.models import Act, DatePrecision, Event, Involvement, Person, RecipientKind
 from amparo.core import crypto
-from amparo.core.models import Term, User
+from amparo.core.models import Clearance, Term, User
 from amparo.portal.whitelist import FieldRule, Whitelist, load
 from amparo.stats import access as stats_access
 from amparo.stats.services import snapshot as facts_snapshot
@@ -57,6 +57,8 @@ class Built:
     content: dict[str, Any]
     events: list[Event] = field(default_factory=list)
     named_persons: list[Person] = field(default_factory=list)
+    # The highest confidentiality of the records it holds: what its draft is sealed at.
+    confidentiality: int = Clearance.PUBLIC
 
 
 def item_code(event: Event) -> str:
@@ -222,6 +224,12 @@ def build_events(events: Sequence[Event], whitelist: Whitelist | None = None) ->
         content={"format": FORMAT, "kind": "events", "events": records},
         events=loaded,
         named_persons=[p for p in {v.pk: v for v in victims}.values() if p.pk in named],
+        # As a version of an event is (cases.models.Version): a member not cleared for one of
+        # its events or victims does not read them from a draft either.
+        confidentiality=max(
+            [e.confidentiality for e in loaded] + [v.confidentiality for v in victims],
+            default=Clearance.PUBLIC,
+        ),
     )
 
 

@@ -18,6 +18,7 @@ from django.views.decorators.http import require_POST
 from amparo.cases import access as cases_access
 from amparo.cases import services as cases_services
 from amparo.cases.models import DisclosureChannel
+from amparo.core.fields import holds_locked
 from amparo.core.models import Organisation, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
@@ -186,6 +187,8 @@ def publication_detail(request: HttpRequest, pk: int) -> HttpResponse:
         {
             "publication": publication,
             "content": publication.content,
+            # The "locked" label when the reader's keys do not open the draft (issue 16).
+            "content_locked": holds_locked(publication.content),
             "sources": sources,
             "actions": access.actions_on(user, publication),
             "action_labels": [

@@ -30,6 +30,7 @@ from amparo.core.models import (
     User,
 )
 from amparo.intake import access as intake_access
+from amparo.portal import access as portal_access
 from tests.core.test_accounts import current_code
 from tests.factories import PASSWORD, OrganisationFactory, TOTPDeviceFactory, UserFactory
 
@@ -142,7 +143,8 @@ def test_who_receives_which_keys_follows_the_rule_of_each_purpose(
 ) -> None:
     """Intake's keys go to intake handlers, who read reports; the case records' keys to case
     staff who see identities and partner roles who see them under consent in what is shared
-    (cases.access.key_readers). Neither rule opens the other's content."""
+    (cases.access.key_readers); the portal's to its editors and reviewers, who view drafts.
+    Neither rule opens the other's content."""
     org = organisation(kind)
     user = UserFactory()
     services.add_member(None, user=user, organisation=org, role=role, clearance=clearance)
@@ -150,6 +152,10 @@ def test_who_receives_which_keys_follows_the_rule_of_each_purpose(
     reads = {
         INTAKE: intake_access.handler_memberships(user).filter(organisation=org).exists(),
         CASES: memberships.filter(cases_access.key_readers()).exists(),
+        # The portal's keys: whoever its access rule lets view the organisation's publications.
+        portal_access.KEY_PURPOSE: portal_access.organisations_allowing(user, portal_access.VIEW)
+        .filter(pk=org.pk)
+        .exists(),
     }
     for purpose, entitled in reads.items():
         expected = {level for level in LEVELS if level <= clearance} if entitled else set()

@@ -31,7 +31,7 @@ class World:
 def world(db: None) -> World:
     organisation = OrganisationFactory(short_code="NHRI-T", name="Test NHRI")
     editor = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, organisation)
-    reviewer = member(Role.REVIEWER, Clearance.PUBLIC, organisation)
+    reviewer = member(Role.REVIEWER, Clearance.RESTRICTED, organisation)
     event = EventFactory(
         organisation=organisation,
         status=Event.Status.VERIFIED,

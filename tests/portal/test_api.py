@@ -8,10 +8,10 @@ import json
 import pytest
 from django.test import Client
 
-from amparo.api import tokens
 from amparo.core.models import Clearance, Role, User
 from amparo.portal import services
 from amparo.portal.models import Publication
+from tests.cases.conftest import token_with_keys
 from tests.factories import member
 from tests.portal.conftest import World
 
@@ -20,7 +20,8 @@ URL = "/api/v1/portal/publications"
 
 
 def header(user: User) -> dict[str, str]:
-    return {"HTTP_AUTHORIZATION": f"Bearer {tokens.issue_token(None, user, name='t').secret}"}
+    """A token that carries the keys of `user` (drafts are sealed: issue 16)."""
+    return {"HTTP_AUTHORIZATION": f"Bearer {token_with_keys(user)}"}
 
 
 def draft(world: World) -> Publication:

@@ -19,6 +19,7 @@ from amparo.portal import implementation, services, whitelist
 from amparo.portal.models import Publication, PublicRecommendation
 from amparo.recommendations import services as recommendations_services
 from amparo.recommendations.models import Recommendation
+from tests.cases.conftest import sign_in
 from tests.factories import member
 from tests.recommendations.conftest import (
     MakeRecommendation,
@@ -29,7 +30,6 @@ from tests.recommendations.conftest import (
     nhri,
     recommendation,
     reference,
-    sign_in,
     state_ke,
     state_rep,
 )
@@ -86,7 +86,7 @@ def followed(
 
 @pytest.fixture
 def reviewer(cso: Organisation) -> User:
-    return member(Role.REVIEWER, Clearance.PUBLIC, cso)
+    return member(Role.REVIEWER, Clearance.RESTRICTED, cso)
 
 
 def publish(editor: User, reviewer: User, organisation: Organisation, **kwargs: str) -> Publication:
