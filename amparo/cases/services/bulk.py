@@ -229,11 +229,13 @@ class NewEvents:
             item.event.pending_import = job
             item.event.version = 1
         insert([item.event for item in batch], numbered=True)
+        # The related objects are set again, not their ids: setting an id clears the cached
+        # object, and sealing (each act takes its event's data key) would fetch it row by row.
         acts = []
         for item in batch:
             for act, _terms in item.acts:
-                act.event_id = item.event.pk
-                act.victim_id = act.victim.pk
+                act.event = item.event
+                act.victim = act.victim
                 acts.append(act)
         insert(acts, numbered=True)
         insert_values(
@@ -247,9 +249,8 @@ class NewEvents:
         )
         involvements = [i for item in batch for i in item.involvements]
         for involvement in involvements:
-            involvement.act_id = involvement.act.pk
-            if involvement.perpetrator is not None:
-                involvement.perpetrator_id = involvement.perpetrator.pk
+            involvement.act = involvement.act
+            involvement.perpetrator = involvement.perpetrator
         insert(involvements, numbered=True)
         moment = timezone.now()
         insert([self._first_version(item, job, moment) for item in batch])
