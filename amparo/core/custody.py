@@ -643,8 +643,11 @@ def open_with_secret(data_key_id: uuid.UUID, secret: bytes, info: bytes) -> byte
 def open_data_key(data_key_id: uuid.UUID) -> bytes | None:
     """The data key, from the current keychain or opened with one of its organisation keys;
     None when nothing unlocked here opens it."""
-    open_data_keys([data_key_id])
-    return keychain.current().data_keys.get(data_key_id)
+    # Asked for every sealed value written or read: the key is most often open already.
+    data_keys = keychain.current().data_keys
+    if data_key_id not in data_keys:
+        open_data_keys([data_key_id])
+    return data_keys.get(data_key_id)
 
 
 def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:

@@ -98,12 +98,17 @@ class LockedValue(str):
 
 def holds_locked(value: Any) -> bool:
     """Whether `value` (a JSON value, a row of values) holds a LockedValue anywhere."""
-    if isinstance(value, LockedValue):
-        return True
-    if isinstance(value, dict):
-        return any(holds_locked(item) for item in value.values())
-    if isinstance(value, list | tuple):
-        return any(holds_locked(item) for item in value)
+    # A loop, not recursion: every version's snapshot is walked (a tenth of writing an event).
+    pending = [value]
+    while pending:
+        item = pending.pop()
+        if isinstance(item, str):
+            if isinstance(item, LockedValue):
+                return True
+        elif isinstance(item, dict):
+            pending.extend(item.values())
+        elif isinstance(item, list | tuple):
+            pending.extend(item)
     return False
 
 

@@ -9,6 +9,8 @@ from typing import Any
 
 import pytest
 from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from amparo.cases import access, services
@@ -189,3 +191,33 @@ def test_an_import_that_fails_still_restores_the_collector() -> None:
     with bulk.collecting_seldom():
         assert gc.get_threshold()[0] >= bulk.YOUNG_COLLECTION_THRESHOLD
     assert gc.get_threshold() == before
+
+
+def test_writing_a_batch_takes_as_many_queries_for_many_events_as_for_one(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Each act is sealed with its event's data key: the event built with it is at hand, not
+    fetched again act by act (it was, 4,000 queries in a 5,000-row import)."""
+    user = documentalist()
+    organisation = organisation_of(user)
+    queries: list[int] = []
+    insert = bulk.NewEvents._insert
+
+    def counted(self: bulk.NewEvents, batch: Any, job: ImportJob) -> None:
+        with CaptureQueriesContext(connection) as captured:
+            insert(self, batch, job)
+        queries.append(len(captured))
+
+    monkeypatch.setattr(bulk.NewEvents, "_insert", counted)
+    # The first import of an organisation makes its data keys: the two after are compared.
+    for count, prefix in ((1, "FIRST"), (1, "ONE"), (5, "FIVE")):
+        rows = [
+            {
+                key: f"{prefix}-{value}" if key.endswith("_id") else value
+                for key, value in row.items()
+            }
+            for row in events(count)
+        ]
+        assert imports.import_file(user, organisation, csv_bytes(rows), "cases.csv").ok
+
+    assert queries[1] == queries[2]

@@ -10,7 +10,7 @@ from django.db.models.functions import Cast
 from django.template import Context, Template
 
 from amparo.core import bulk_insert, crypto, custody, keychain, sealing
-from amparo.core.fields import LockedValue
+from amparo.core.fields import LockedValue, holds_locked
 from amparo.intake.access import KEY_PURPOSE
 from tests.factories import OrganisationFactory
 from tests.fieldtest.models import SealedSecret
@@ -143,3 +143,13 @@ def test_a_value_copied_into_another_column_does_not_open(
         raw = custody.require_data_key(secret.data_key_id)  # type: ignore[arg-type]
     with pytest.raises(sealing.SealingError):
         sealing.decrypt_field(raw, stored(secret), "fieldtest.sealedsecret.details")
+
+
+def test_a_locked_value_is_found_at_any_depth_of_a_snapshot() -> None:
+    locked = LockedValue("amp2:…")
+    snapshot = {"event": {"title": "Raid"}, "persons": [{"full_name": "Akinyi", "types": [3]}]}
+
+    assert not holds_locked(snapshot)
+    assert holds_locked(locked)
+    assert holds_locked({**snapshot, "persons": [{"full_name": "Akinyi"}, {"full_name": locked}]})
+    assert holds_locked({"acts": [(1, [{"remarks": locked}])]})

@@ -60,7 +60,7 @@ from amparo.cases.services.inputs import EventInput, PersonInput
 from amparo.cases.services.persons import PersonWriter, input_differs
 from amparo.cases.services.references import allocate_reference_codes, claim_reference_codes
 from amparo.cases.services.snapshots import Aggregate, snapshot_diff, snapshot_of
-from amparo.core import audit
+from amparo.core import audit, instances
 from amparo.core.audit_actions import AuditAction
 from amparo.core.bulk_insert import insert, insert_values
 from amparo.core.models import Organisation, Term, User
@@ -145,7 +145,9 @@ class NewEvents:
         for index, act_data in enumerate(data.acts):
             key = f"acts.{index}"
             victim = self._person(act_data.victim, f"{key}.victim", built)
-            act = build_act(Act(event=event), act_data, victim, key, check_links=False)
+            act = build_act(
+                instances.new(Act, event=event), act_data, victim, key, check_links=False
+            )
             built.acts.append((act, list(act_data.consequences)))
             for position, item in enumerate(act_data.involvements):
                 item_key = f"{key}.involvements.{position}"
@@ -156,7 +158,11 @@ class NewEvents:
                 )
                 built.involvements.append(
                     build_involvement(
-                        Involvement(act=act), item, perpetrator, item_key, check_links=False
+                        instances.new(Involvement, act=act),
+                        item,
+                        perpetrator,
+                        item_key,
+                        check_links=False,
                     )
                 )
         self.events.append(built)
@@ -229,11 +235,13 @@ class NewEvents:
             item.event.pending_import = job
             item.event.version = 1
         insert([item.event for item in batch], numbered=True)
+        # The related objects are set again, not their ids: setting an id clears the cached
+        # object, and sealing (each act takes its event's data key) would fetch it row by row.
         acts = []
         for item in batch:
             for act, _terms in item.acts:
-                act.event_id = item.event.pk
-                act.victim_id = act.victim.pk
+                act.event = item.event
+                act.victim = act.victim
                 acts.append(act)
         insert(acts, numbered=True)
         insert_values(
@@ -247,9 +255,8 @@ class NewEvents:
         )
         involvements = [i for item in batch for i in item.involvements]
         for involvement in involvements:
-            involvement.act_id = involvement.act.pk
-            if involvement.perpetrator is not None:
-                involvement.perpetrator_id = involvement.perpetrator.pk
+            involvement.act = involvement.act
+            involvement.perpetrator = involvement.perpetrator
         insert(involvements, numbered=True)
         moment = timezone.now()
         insert([self._first_version(item, job, moment) for item in batch])

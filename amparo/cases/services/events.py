@@ -25,7 +25,7 @@ from amparo.cases.services.inputs import EVENT_INPUT_FIELDS, EventInput
 from amparo.cases.services.persons import PersonWriter
 from amparo.cases.services.references import allocate_reference_code, claim_reference_code
 from amparo.cases.services.sources import save_source
-from amparo.core import audit
+from amparo.core import audit, instances
 from amparo.core.audit_actions import AuditAction
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
@@ -67,7 +67,7 @@ def new_event(
     """The event `data` describes, checked but not saved (its acts apart): permission, fields.
     Without `check_links`, its terms are not looked up again (they come from a resolver of the
     right lists)."""
-    event = Event(organisation=organisation, confidentiality=data.confidentiality)
+    event = instances.new(Event, organisation=organisation, confidentiality=data.confidentiality)
     access.require(actor, access.CREATE, event, viewer)
     if not organisation.is_active:
         raise DomainError(_("This organisation is no longer active."))

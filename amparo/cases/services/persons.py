@@ -20,7 +20,7 @@ from amparo.cases.services.changes import (
     person_state,
 )
 from amparo.cases.services.inputs import PersonInput
-from amparo.core import audit
+from amparo.core import audit, instances
 from amparo.core.audit_actions import AuditAction
 from amparo.core.models import Clearance, Organisation, User
 from amparo.core.services import DomainError
@@ -95,7 +95,7 @@ class PersonWriter:
         """The new person `data` describes, checked but not saved (nor is their identifier
         checked against the organisation's other persons). Without `check_links`, their
         terms are not looked up again."""
-        person = Person(organisation=self.organisation, created_by=self.actor)
+        person = instances.new(Person, organisation=self.organisation, created_by=self.actor)
         for name in IDENTIFYING_FIELDS:
             setattr(person, name, (getattr(data, name) or "").strip())
         self._give_values(person, data, key, check_links=check_links)
