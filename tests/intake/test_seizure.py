@@ -200,7 +200,9 @@ def attack(
                 uuid.UUID(hex=data_key_id) if len(data_key_id) == 32 else uuid.UUID(data_key_id)
             )
             aad = b"amparo data key:" + key_id.bytes
-            for candidate in itertools.chain(keys, extra.organisation_keys.values()):
+            for candidate in itertools.chain(
+                keys, extra.organisation_keys.values(), extra.personal_keys.values()
+            ):
                 try:
                     data_keys[key_id] = sealing.open_sealed(candidate, sealed, aad)
                 except sealing.SealingError:
