@@ -270,6 +270,15 @@ def test_a_seat_holder_s_colleague_opens_none_of_the_seat_s_copies(world: World)
     ).exists()
 
 
+def _mandate_holder() -> User:
+    """Someone of an international mandate, for a new seat on the steering group."""
+    return member(
+        Role.MECHANISM,
+        Clearance.RESTRICTED,
+        OrganisationFactory(kind=Organisation.Kind.MECHANISM, country=""),
+    )
+
+
 def test_an_ended_seat_loses_its_copies_and_a_new_seat_gets_them(
     world: World, secretariat: User
 ) -> None:
@@ -280,11 +289,7 @@ def test_an_ended_seat_loses_its_copies_and_a_new_seat_gets_them(
     assert not DataKeyCopy.objects.filter(personal_key__user=steering).exists()
     assert _opened(steering, world) == set()
 
-    newcomer = member(
-        Role.MECHANISM,
-        Clearance.RESTRICTED,
-        OrganisationFactory(kind=Organisation.Kind.MECHANISM, country=""),
-    )
+    newcomer = _mandate_holder()
     with keychain.using(_keychain_of(secretariat)):
         governance.add_steering_member(
             secretariat,
@@ -302,11 +307,7 @@ def test_an_ended_seat_loses_its_copies_and_a_new_seat_gets_them(
 def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholder_s_next_page(
     world: World, secretariat: User, client: Client
 ) -> None:
-    newcomer = member(
-        Role.MECHANISM,
-        Clearance.RESTRICTED,
-        OrganisationFactory(kind=Organisation.Kind.MECHANISM, country=""),
-    )
+    newcomer = _mandate_holder()
     # Written with no key at hand (an operator's script): nothing can be sealed yet.
     with keychain.using(keychain.Keychain()):
         governance.add_steering_member(
