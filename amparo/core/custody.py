@@ -310,6 +310,9 @@ def unlock(user: User, password: str) -> Unlocked:
         ensure_organisation_keys(membership.organisation)
     fulfil_pending_grants(for_user=user)
     chain = open_grants(user, private)
+    # Kept for the data keys sealed to this person alone (`seal_copies`): a reader who is a
+    # person, not an organisation (a steering-group seat).
+    chain.personal_keys[personal.pk] = private
     fulfil_pending_grants(chain=chain)
     return Unlocked(keychain=chain, recovery_key=recovery_key)
 
@@ -324,8 +327,9 @@ def open_grants(user: User, personal_private: bytes) -> keychain.Keychain:
 
 
 def keep_for_token(secret: str, token_id: int) -> tuple[bytes, bytes] | None:
-    """The current keychain's organisation keys wrapped under the token's `secret`: (salt,
-    wrapped), for an API token made by a person whose keys are unlocked; None when none are."""
+    """The current keychain's organisation keys (and the person's own key) wrapped under the
+    token's `secret`: (salt, wrapped), for an API token made by a person whose keys are
+    unlocked; None when none are."""
     return _keep_under_secret(keychain.current(), secret, _TOKEN_INFO, _token_aad(token_id))
 
 
@@ -337,7 +341,8 @@ def open_for_token(
     wrapped: sealing.Binary | None,
 ) -> None:
     """Put the organisation keys an API token carries into the current keychain: only those the
-    person still holds a grant for (a membership ended since is not carried on by the token)."""
+    person still holds a grant for (a membership ended since is not carried on by the token),
+    and their own key while it is still their key."""
     _open_under_secret(secret, _TOKEN_INFO, _token_aad(token_id), user, salt, wrapped)
 
 
@@ -373,7 +378,7 @@ def open_for_job(
 def _keep_under_secret(
     chain: keychain.Keychain, secret: str, info: bytes, aad: bytes
 ) -> tuple[bytes, bytes] | None:
-    if not chain.organisation_keys:
+    if not chain.organisation_keys and not chain.personal_keys:
         return None
     salt = sealing.new_salt()
     wrapping = sealing.derive_from_secret(secret.encode(), salt, info)
@@ -398,6 +403,10 @@ def _open_under_secret(
     granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key_id", flat=True))
     keychain.current().organisation_keys.update(
         {pk: key for pk, key in carried.organisation_keys.items() if pk in granted}
+    )
+    own = set(PersonalKey.objects.filter(user=user).values_list("pk", flat=True))
+    keychain.current().personal_keys.update(
+        {pk: key for pk, key in carried.personal_keys.items() if pk in own}
     )
 
 
@@ -591,6 +600,45 @@ def share_data_key(data_key: DataKey, raw: bytes, organisation: Organisation) ->
     return copy
 
 
+def seal_copies(wanted: Iterable[tuple[uuid.UUID, OrganisationKey | PersonalKey]]) -> int:
+    """Seal each data key of `wanted` to its recipient: an organisation's key for the data key's
+    level and purpose, or one person's own key (a reader who is a person, not an organisation:
+    their colleagues do not open such a copy). Data keys that the keys at hand do not open are
+    passed over; a copy that exists already is kept as it is. Each public key's MAC is checked
+    once (`_checked_public_key`) and the copies are written in one statement. Returns how many
+    the keys at hand could seal."""
+    pairs = list(dict.fromkeys((data_key_id, recipient) for data_key_id, recipient in wanted))
+    if not pairs:
+        return 0
+    open_data_keys(data_key_id for data_key_id, _recipient in pairs)
+    publics: dict[tuple[str, int], bytes] = {}
+    copies = []
+    for data_key_id, recipient in pairs:
+        raw = open_data_key(data_key_id)
+        if raw is None:
+            continue
+        if isinstance(recipient, PersonalKey):
+            where = ("p", recipient.pk)
+            owner = f"user {recipient.user_id}"
+        else:
+            where = ("o", recipient.pk)
+            owner = _organisation_key_owner(
+                recipient.organisation_id, recipient.level, recipient.purpose
+            )
+        if where not in publics:
+            publics[where] = _checked_public_key(recipient, owner)
+        copies.append(
+            DataKeyCopy(
+                data_key_id=data_key_id,
+                organisation_key=recipient if isinstance(recipient, OrganisationKey) else None,
+                personal_key=recipient if isinstance(recipient, PersonalKey) else None,
+                sealed=sealing.seal(publics[where], raw, _data_key_aad(data_key_id)),
+            )
+        )
+    DataKeyCopy.objects.bulk_create(copies, ignore_conflicts=True)
+    return len(copies)
+
+
 def _public_key_mac(public: bytes, owner: str) -> str:
     return crypto.keyed_digest(f"{owner}:{public.hex()}", _PUBLIC_KEY_PURPOSE)
 
@@ -652,9 +700,10 @@ def open_data_key(data_key_id: uuid.UUID) -> bytes | None:
 
 def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
     """Open into the current keychain every data key of `data_key_ids` that its organisation
-    keys open: one query for all of them (a list of records) instead of one per key."""
+    keys (or the person's own key, for copies sealed to them alone) open: one query for all of
+    them (a list of records) instead of one per key."""
     chain = keychain.current()
-    held = frozenset(chain.organisation_keys)
+    held = chain.held()
     missing = sorted(
         {
             pk
@@ -662,30 +711,46 @@ def open_data_keys(data_key_ids: Iterable[uuid.UUID | None]) -> None:
             if pk is not None and pk not in chain.data_keys and chain.unopened.get(pk) != held
         }
     )
-    if not missing or not chain.organisation_keys:
+    if not missing or not held:
         return
     for pk in missing:  # until opened below
         chain.unopened[pk] = held
+    sealed_to_held = models.Q(organisation_key_id__in=list(chain.organisation_keys))
+    if chain.personal_keys:
+        sealed_to_held |= models.Q(personal_key_id__in=list(chain.personal_keys))
     for start in range(0, len(missing), _IDS_PER_QUERY):
         copies = DataKeyCopy.objects.filter(
-            data_key_id__in=missing[start : start + _IDS_PER_QUERY],
-            organisation_key_id__in=list(chain.organisation_keys),
+            sealed_to_held, data_key_id__in=missing[start : start + _IDS_PER_QUERY]
         ).values_list(
             "data_key_id",
             "organisation_key_id",
+            "personal_key_id",
             "sealed",
             "data_key__organisation_id",
             "data_key__level",
             "data_key__purpose",
         )
-        for data_key_id, organisation_key_id, sealed, organisation_id, level, purpose in copies:
+        for (
+            data_key_id,
+            organisation_key_id,
+            personal_key_id,
+            sealed,
+            organisation_id,
+            level,
+            purpose,
+        ) in copies:
             if data_key_id in chain.data_keys:
+                continue
+            private = (
+                chain.organisation_keys.get(organisation_key_id)
+                if organisation_key_id is not None
+                else chain.personal_keys.get(personal_key_id)
+            )
+            if private is None:
                 continue
             try:
                 chain.data_keys[data_key_id] = sealing.open_sealed(
-                    chain.organisation_keys[organisation_key_id],
-                    sealed,
-                    _data_key_aad(data_key_id),
+                    private, sealed, _data_key_aad(data_key_id)
                 )
             except sealing.SealingError:
                 continue

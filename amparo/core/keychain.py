@@ -2,10 +2,11 @@
 them.
 
 A `Keychain` holds the organisation private keys a person unlocked at login (by OrganisationKey
-id) and the data keys opened with them during the request. `current()` is the keychain of the
-running request (a context variable): the middleware opens it from the session at the start of
-each request and clears it at the end; code outside a request (tasks, commands) gets an empty
-keychain, so it reads sealed fields as locked.
+id), their own private key (by PersonalKey id: it opens the data keys sealed to them alone, such
+as a steering-group seat's), and the data keys opened with them during the request.
+`current()` is the keychain of the running request (a context variable): the middleware opens
+it from the session at the start of each request and clears it at the end; code outside a
+request (tasks, commands) gets an empty keychain, so it reads sealed fields as locked.
 
 Between requests the organisation keys stay in the session row, encrypted under a random secret
 that only the browser holds, in its own cookie (HttpOnly, Secure, SameSite as the session
@@ -52,9 +53,13 @@ class WritingKey:
 
 @dataclass
 class Keychain:
-    """Organisation private keys (by OrganisationKey id) and the data keys opened with them."""
+    """Organisation private keys (by OrganisationKey id), the person's own private key (by
+    PersonalKey id), and the data keys opened with them."""
 
     organisation_keys: dict[int, bytes] = field(default_factory=dict, repr=False)
+    # The signed-in person's private key, for the data keys sealed to them alone
+    # (`DataKeyCopy.personal_key`); at most one.
+    personal_keys: dict[int, bytes] = field(default_factory=dict, repr=False)
     data_keys: dict[uuid.UUID, bytes] = field(default_factory=dict, repr=False)
     # Organisation keys taken out of the server's custody to be granted (amparo.core.custody):
     # never read with, never kept in a session.
@@ -65,9 +70,9 @@ class Keychain:
     writing_keys: dict[Scope, WritingKey] = field(default_factory=dict, repr=False)
     # The (organisation id, level, purpose) each data key known here is sealed to.
     key_scopes: dict[uuid.UUID, Scope] = field(default_factory=dict, repr=False)
-    # Data keys that the organisation keys held here (the set recorded with each) did not open:
-    # not asked for again, once per row, while those are all the keys held.
-    unopened: dict[uuid.UUID, frozenset[int]] = field(default_factory=dict, repr=False)
+    # Data keys that the keys held here (the set recorded with each, `held`) did not open: not
+    # asked for again, once per row, while those are all the keys held.
+    unopened: dict[uuid.UUID, frozenset[str]] = field(default_factory=dict, repr=False)
     # Each organisation's index key (the id of its data key), by (organisation id, purpose),
     # once looked up: an import indexes thousands of names with one look-up.
     index_keys: dict[tuple[int, str], uuid.UUID] = field(default_factory=dict, repr=False)
@@ -76,11 +81,18 @@ class Keychain:
         return f"Keychain({sorted(self.organisation_keys)} organisation keys)"
 
     def __bool__(self) -> bool:
-        return bool(self.organisation_keys or self.data_keys)
+        return bool(self.organisation_keys or self.personal_keys or self.data_keys)
+
+    def held(self) -> frozenset[str]:
+        """Which private keys are held here: what `unopened` is recorded against."""
+        return frozenset(
+            [*(f"o{pk}" for pk in self.organisation_keys), *(f"p{pk}" for pk in self.personal_keys)]
+        )
 
     def clear(self) -> None:
         """Forget every key (the end of a request or job)."""
         self.organisation_keys.clear()
+        self.personal_keys.clear()
         self.data_keys.clear()
         self.custody.clear()
         self.writing_keys.clear()
@@ -89,15 +101,28 @@ class Keychain:
         self.index_keys.clear()
 
     def to_bytes(self) -> bytes:
-        return json.dumps(
-            {str(pk): base64.b64encode(key).decode() for pk, key in self.organisation_keys.items()}
-        ).encode()
+        """The private keys (never data keys): organisation keys under their ids, the personal
+        key under "p" and its id."""
+        document = {
+            str(pk): base64.b64encode(key).decode() for pk, key in self.organisation_keys.items()
+        }
+        document.update(
+            {f"p{pk}": base64.b64encode(key).decode() for pk, key in self.personal_keys.items()}
+        )
+        return json.dumps(document).encode()
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Keychain:
         document = json.loads(data)
         return cls(
-            organisation_keys={int(pk): base64.b64decode(key) for pk, key in document.items()}
+            organisation_keys={
+                int(pk): base64.b64decode(key) for pk, key in document.items() if pk.isdigit()
+            },
+            personal_keys={
+                int(pk[1:]): base64.b64decode(key)
+                for pk, key in document.items()
+                if pk.startswith("p") and pk[1:].isdigit()
+            },
         )
 
 

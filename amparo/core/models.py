@@ -344,11 +344,18 @@ class DataKey(models.Model):
 
 class DataKeyCopy(models.Model):
     """One way to open a data key: sealed to an organisation key (the owner's, or a partner's
-    it was shared with), or wrapped under a key derived from a secret with `salt`."""
+    it was shared with), to one person's key (a reader who is a person, not an organisation:
+    a seat on the network's steering group), or wrapped under a key derived from a secret with
+    `salt`."""
 
     data_key = models.ForeignKey(DataKey, on_delete=models.CASCADE, related_name="copies")
     organisation_key = models.ForeignKey(
         OrganisationKey, on_delete=models.CASCADE, null=True, related_name="data_key_copies"
+    )
+    # Sealed to this person alone: their colleagues who hold their organisation's keys do not
+    # open it. A personal key made again (a lost password and recovery key) drops its copies.
+    personal_key = models.ForeignKey(
+        PersonalKey, on_delete=models.CASCADE, null=True, related_name="data_key_copies"
     )
     salt = models.BinaryField(null=True)
     sealed = models.BinaryField()
@@ -358,8 +365,13 @@ class DataKeyCopy(models.Model):
             models.UniqueConstraint(
                 fields=["data_key", "organisation_key"], name="one_copy_per_organisation_key"
             ),
+            models.UniqueConstraint(
+                fields=["data_key", "personal_key"], name="one_copy_per_personal_key"
+            ),
             models.CheckConstraint(
-                condition=models.Q(organisation_key__isnull=False) | models.Q(salt__isnull=False),
+                condition=models.Q(organisation_key__isnull=False)
+                | models.Q(personal_key__isnull=False)
+                | models.Q(salt__isnull=False),
                 name="data_key_copy_opens_somehow",
             ),
         ]

@@ -21,9 +21,10 @@ Where things are
 * `publication` + `public_views` + `templates/network/public/`: the plain public pages, which
   the portal's publication rules can replace.
 * `directory`: focal points as each reader may see them.
+* `keys`: who holds the keys of the sealed fields, and how the copies follow the readers.
 
-What is encrypted, and why
---------------------------
+What is sealed, and why
+-----------------------
 Contact persons are officials' and delegates' professional contacts, not case records, but a
 delegation's civil-society members are defenders themselves, and a backsliding State is exactly
 the reader to fear. So their *names, e-mail addresses and phone numbers* are encrypted for every
@@ -35,4 +36,9 @@ clear, because the network must sort, count or publish them: countries, statuses
 organisation names, functions and "contact for", commitments, indicators and the State's progress
 reports (meant for publication), dates, review outcomes, transition reasons (formal decisions).
 E-mails to delegations carry none of it.
+
+The encrypted fields are sealed with data keys that only their readers hold (issue 16: a seized
+server reveals nothing; `keys`, docs/security.md): the organisations whose staff `access` lets
+read them, and the steering group's seat holders personally. Staff outside the network's work
+hold no network key, so the directory shows them the fields in the clear only.
 """

@@ -32,3 +32,6 @@ class NetworkConfig(AppConfig):
             )
         providers.register_own()
         feeds.register_installed()
+        from amparo.network import keys
+
+        core_access.register_key_readers(keys.PURPOSE, _("Network records"), keys.key_readers)

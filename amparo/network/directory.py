@@ -1,6 +1,7 @@
 """The directory of focal points as each reader may see it (rules/directory.csv): who to contact
 for what. A hidden field is None, never the value: pages, the API and exports read these rows,
-not the records."""
+not the records. A sealed field the reader may see but whose key their keys do not open (yet)
+is a `LockedValue`: pages show it as "locked", exports refuse to write it."""
 
 from __future__ import annotations
 
@@ -52,7 +53,7 @@ def listed_contacts(
         if not fields:
             continue
 
-        shown = {name: str(getattr(contact, name)) for name in fields}
+        shown = {name: getattr(contact, name) for name in fields}
         found.append(
             ListedContact(
                 pk=contact.pk,

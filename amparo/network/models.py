@@ -8,19 +8,23 @@ them, which the NHRI and civil society comment; each member is reviewed periodic
 co-chairs rotate (`CoChairTerm`), a steering group of independent experts advises
 (`SteeringMember`), and the network meets (`Meeting`).
 
-What is encrypted, and why (see the app's README in `amparo/network/__init__.py`): the names
+What is sealed, and why (see the app's README in `amparo/network/__init__.py`): the names
 and personal contact details of delegates (civil-society delegates are defenders themselves,
 and in a State under review they are the people most exposed), the texts of review submissions,
 the secretariat's summary and the steering group's recommendation, NHRI and civil-society
 comments on progress, and meeting minutes (they discuss reprisals and members under review). In
 the clear: what the network is meant to publish or to sort by (countries, statuses, institution
 names, functions, commitments, dates, outcomes).
+
+The sealed fields are sealed with data keys that only their readers hold (issue 16: a seized
+server reveals nothing): `NetworkSealed` rows, whose keys `amparo.network.keys` seals to the
+organisations and the steering-group seats that `access` lets read them.
 """
 
 from __future__ import annotations
 
 import functools
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from django.db import models
 from django.db.models import Q
@@ -29,7 +33,7 @@ from django.utils.translation import gettext_lazy as _
 
 from amparo.core import countries
 from amparo.core.fields import EncryptedTextField
-from amparo.core.models import Organisation, User, validate_country_code
+from amparo.core.models import DataKey, Organisation, SealedRecord, User, validate_country_code
 
 
 @functools.cache
@@ -40,6 +44,37 @@ def _country_names(language: str) -> dict[str, str]:
 def country_name(code: str) -> str:
     """The country's name in the active language."""
     return _country_names((get_language() or "en")[:2]).get(code, code)
+
+
+class NetworkSealed(SealedRecord):
+    """A network row whose confidential fields are sealed with data keys of their own
+    (`EncryptedTextField(..., sealed_by=...)`, one data key per ForeignKey named by `sealed_by`),
+    each sealed to exactly the readers `access` allows (`amparo.network.keys`). Saving gives a
+    key-less field group its key, sealed to its readers at once; writing a value over a key that
+    does not open here is refused (`custody.KeysLocked`), never half-written."""
+
+    class Meta:
+        abstract = True
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        from amparo.network import keys
+
+        keyed = keys.prepare(self)
+        update_fields = kwargs.get("update_fields")
+        if keyed and update_fields is not None:
+            kwargs["update_fields"] = {*update_fields, *keyed}
+        super().save(*args, **kwargs)
+
+    def sealing_scope(self) -> tuple[int, int]:
+        from amparo.network import keys
+
+        return keys.sealing_scope(self)
+
+
+def _key_field() -> models.ForeignKey[DataKey | None, DataKey | None]:
+    return models.ForeignKey(
+        DataKey, on_delete=models.PROTECT, null=True, blank=True, editable=False, related_name="+"
+    )
 
 
 class Status(models.TextChoices):
@@ -162,12 +197,13 @@ class DelegateOrganisation(models.Model):
         return self.name
 
 
-class ContactPerson(models.Model):
+class ContactPerson(NetworkSealed):
     """A person of a delegation: an official's or a delegate's professional contact.
 
-    Name, e-mail and phone are encrypted; function and responsibilities ("who to contact for
-    what") are in the clear so that the directory can be read and sorted. Which fields each
-    reader sees is `rules/directory.csv`."""
+    Name, e-mail and phone are sealed, each with a data key of its own (`data_key`, `email_key`,
+    `phone_key`), since `rules/directory.csv` gives them to different readers; function and
+    responsibilities ("who to contact for what") are in the clear so that the directory can be
+    read and sorted."""
 
     member = models.ForeignKey(Member, on_delete=models.CASCADE, related_name="contacts")
     part = models.CharField(_("part of the delegation"), max_length=20, choices=Part.choices)
@@ -179,13 +215,15 @@ class ContactPerson(models.Model):
         related_name="contacts",
         verbose_name=_("organisation"),
     )
-    name = EncryptedTextField(_("name"))
+    name = EncryptedTextField(_("name"), sealed_by="data_key")
     function = models.CharField(_("function"), max_length=200, blank=True)
     responsibilities = models.TextField(
         _("contact for"), blank=True, help_text=_("What to contact this person about.")
     )
-    email = EncryptedTextField(_("e-mail"), blank=True, default="")
-    phone = EncryptedTextField(_("phone"), blank=True, default="")
+    email = EncryptedTextField(_("e-mail"), blank=True, default="", sealed_by="email_key")
+    phone = EncryptedTextField(_("phone"), blank=True, default="", sealed_by="phone_key")
+    email_key = _key_field()
+    phone_key = _key_field()
     listed_publicly = models.BooleanField(
         _("may be listed on the public page"),
         default=False,
@@ -193,7 +231,7 @@ class ContactPerson(models.Model):
     )
     # The name as the public page shows it, written when the person agrees to be listed (empty
     # otherwise): anonymous visitors read it with no key, so it is kept apart from `name`, which
-    # is encrypted and will be sealed with keys only people hold (issue 16).
+    # is sealed with keys only people hold (issue 16).
     published_name = models.CharField(max_length=200, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -243,6 +281,10 @@ class MembershipChange(models.Model):
     review = models.ForeignKey(
         "Review", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    # The focal points' addresses the e-mail about this change goes to, wrapped under a one-time
+    # secret that only the queued task's arguments hold (tasks.py): the addresses are sealed,
+    # and the worker that sends holds no key. Deleted when the task has run.
+    carried_addresses = models.BinaryField(null=True, editable=False)
 
     class Meta:
         ordering = ["member", "id"]
@@ -325,13 +367,13 @@ class ProgressReport(models.Model):
         return f"{self.commitment} · {self.reported_on}"
 
 
-class ProgressComment(models.Model):
+class ProgressComment(NetworkSealed):
     """The NHRI's or civil society's comment on a progress report. Encrypted: it may describe
     attacks the State did not report."""
 
     report = models.ForeignKey(ProgressReport, on_delete=models.CASCADE, related_name="comments")
     part = models.CharField(max_length=20, choices=Part.choices)
-    text = EncryptedTextField(_("comment"))
+    text = EncryptedTextField(_("comment"), sealed_by="data_key")
     commented_on = models.DateField()
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
@@ -351,7 +393,7 @@ class Outcome(models.TextChoices):
     SUSPENSION_RECOMMENDED = "suspension_recommended", _("Suspension recommended")
 
 
-class Review(models.Model):
+class Review(NetworkSealed):
     """One review cycle of a member: submissions, the secretariat's summary, the steering
     group's recommendation and outcome. `scorecard` keeps the signals as they stood when the
     review opened and when it was summarised."""
@@ -365,9 +407,13 @@ class Review(models.Model):
     number = models.PositiveIntegerField()
     stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.OPEN)
     opened_on = models.DateField(_("opened on"))
-    summary = EncryptedTextField(_("secretariat summary"), blank=True, default="")
+    summary = EncryptedTextField(
+        _("secretariat summary"), blank=True, default="", sealed_by="data_key"
+    )
     summarised_on = models.DateField(null=True, blank=True)
-    recommendation = EncryptedTextField(_("steering group recommendation"), blank=True, default="")
+    recommendation = EncryptedTextField(
+        _("steering group recommendation"), blank=True, default="", sealed_by="data_key"
+    )
     outcome = models.CharField(_("outcome"), max_length=30, choices=Outcome.choices, blank=True)
     concluded_on = models.DateField(null=True, blank=True)
     scorecard = models.JSONField(default=dict, blank=True)
@@ -388,12 +434,12 @@ class Review(models.Model):
         return f"{self.member} review {self.number}"
 
 
-class ReviewSubmission(models.Model):
+class ReviewSubmission(NetworkSealed):
     """The State's self-assessment, or the NHRI's or civil society's submission."""
 
     review = models.ForeignKey(Review, on_delete=models.CASCADE, related_name="submissions")
     part = models.CharField(max_length=20, choices=Part.choices)
-    text = EncryptedTextField(_("submission"))
+    text = EncryptedTextField(_("submission"), sealed_by="data_key")
     submitted_on = models.DateField()
     author = models.ForeignKey(User, on_delete=models.PROTECT, related_name="+")
 
@@ -458,7 +504,7 @@ class SteeringMember(models.Model):
         return self.name
 
 
-class Meeting(models.Model):
+class Meeting(NetworkSealed):
     class Kind(models.TextChoices):
         PLENARY = "plenary", _("Plenary of the network")
         STEERING = "steering", _("Steering group")
@@ -469,7 +515,7 @@ class Meeting(models.Model):
     held_on = models.DateField(_("date"))
     place = models.CharField(_("place"), max_length=200, blank=True)
     agenda = models.TextField(_("agenda"), blank=True)
-    minutes = EncryptedTextField(_("minutes"), blank=True, default="")
+    minutes = EncryptedTextField(_("minutes"), blank=True, default="", sealed_by="data_key")
     members = models.ManyToManyField(
         Member, blank=True, related_name="meetings", verbose_name=_("delegations")
     )
@@ -519,3 +565,17 @@ class ActionItem(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+
+class SealedReaders(models.Model):
+    """Whom the copies of the network's data keys were last made to follow (`keys.follow`): a
+    digest of the readers `access` names today (secretariats, co-chairs, seats, delegations,
+    statuses, the directory rules), and whether every copy they need could be made then (a copy
+    needs someone whose keys open the data key)."""
+
+    digest = models.CharField(max_length=64)
+    complete = models.BooleanField(default=False)
+    followed_at = models.DateTimeField(auto_now=True)
+
+    def __str__(self) -> str:
+        return f"readers {self.digest[:12]}"

@@ -62,6 +62,10 @@ FLAG_RULES = frozenset({RISE, AT_LEAST, BELOW})
 # Who reads the directory, from the closest to the farthest (see access.directory_audience).
 AUDIENCES = ("secretariat", "own_delegation", "leadership", "network", "staff")
 CONTACT_FIELDS = ("name", "function", "responsibilities", "email", "phone")
+# Sealed with keys only their readers hold (issue 16; amparo/network/keys.py). Staff who take no
+# part in the network's work (the "staff" audience: any role, any clearance) hold no network
+# key, so the rules cannot give them these: the directory shows them the fields in the clear.
+SEALED_CONTACT_FIELDS = ("name", "email", "phone")
 
 
 class RulesError(Exception):
@@ -328,6 +332,15 @@ def directory(root: Path | None = None) -> dict[tuple[str, str], frozenset[str]]
             if row[column] not in ("yes", "no"):
                 table.fail(line, _("%(column)s must be yes or no") % {"column": column})
             elif row[column] == "yes":
+                if audience == "staff" and column in SEALED_CONTACT_FIELDS:
+                    table.fail(
+                        line,
+                        _(
+                            "%(column)s is sealed with keys that staff outside the network's "
+                            "work do not hold: it must be no for staff"
+                        )
+                        % {"column": column},
+                    )
                 fields.add(column)
         visible[(audience, part)] = frozenset(fields)
     for audience in AUDIENCES:

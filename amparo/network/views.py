@@ -23,7 +23,7 @@ from amparo.core.models import Organisation, User
 from amparo.core.permissions import requires, signed_in_user
 from amparo.core.services import DomainError
 from amparo.intake import access as intake_access
-from amparo.network import access, directory, queries, rules
+from amparo.network import access, directory, keys, queries, rules
 from amparo.network.forms import (
     AccreditationForm,
     ActionItemForm,
@@ -124,9 +124,13 @@ def _form_done(
 
 
 def _viewer(request: HttpRequest) -> access.Viewer:
-    """The signed-in user's capacities, read once per request."""
+    """The signed-in user's capacities, read once per request. The first time, the copies of
+    the network's data keys follow their readers (`keys.follow`): with this person's keys, the
+    records they open are sealed to those who gained the right since, and the copies of those
+    who lost it go, whoever opens the page."""
     viewer: access.Viewer | None = getattr(request, "_network_viewer", None)
     if viewer is None:
+        keys.follow()
         viewer = access.Viewer.of(signed_in_user(request))
         request._network_viewer = viewer  # type: ignore[attr-defined]
     return viewer
@@ -972,7 +976,11 @@ def export_table(request: HttpRequest, table: str) -> HttpResponse:
     user = signed_in_user(request)
     if table not in exports.TABLES:
         raise Http404
-    text = exports.export(user, table)
+    try:
+        text = exports.export(user, table)
+    except DomainError as error:  # a value the keys here do not open: no file with a label
+        messages.error(request, _error_text(error))
+        return redirect("network:export")
     response = HttpResponse(text, content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="network-{table}.csv"'
     return response

@@ -209,7 +209,9 @@ def attack(
     keys = candidate_keys(ring)
     opened: list[str] = []
     values = list(stored_values(database))
-    data_keys = opened_data_keys(database, [*keys, *extra.organisation_keys.values()])
+    data_keys = opened_data_keys(
+        database, [*keys, *extra.organisation_keys.values(), *extra.personal_keys.values()]
+    )
     with sqlite3.connect(database) as db:
         # A level's key that no member may hold yet stays in the server's custody (here: the
         # strictly confidential ones), but no report is sealed to such a key.

@@ -11,6 +11,7 @@ import pytest
 from django.test import Client
 
 from amparo.core.models import Clearance, Organisation, Role, User
+from amparo.network import keys
 from amparo.network.models import (
     Accreditation,
     CoChairTerm,
@@ -21,7 +22,8 @@ from amparo.network.models import (
     SteeringMember,
 )
 from amparo.network.queries import today
-from tests.cases.conftest import _module_vocabularies, sign_in, vocab
+from tests.cases.conftest import _module_vocabularies, token_with_keys, vocab
+from tests.cases.conftest import sign_in as sign_in_with_keys
 from tests.factories import OrganisationFactory, UserFactory, member, network_member
 
 __all__ = ["_module_vocabularies", "sign_in", "vocab"]
@@ -154,5 +156,26 @@ def co_chair(chairs: tuple[Delegation, Delegation]) -> User:
     return chairs[0].state
 
 
+def sealed_to_readers() -> None:
+    """What the first page opened by a holder of every key does (`keys.follow`): the copies of
+    the network's data keys follow their readers, so that records written before the world
+    was complete (a secretariat made after the focal points) open for whoever may read them.
+    Outside requests the test holds every key (tests.keys)."""
+    keys.follow(again=True)
+
+
+def sign_in(client: Client, user: User) -> Client:
+    """`tests.cases.conftest.sign_in`, after the copies were sealed to their readers."""
+    sealed_to_readers()
+    return sign_in_with_keys(client, user)
+
+
 def signed_in(client: Client, user: User) -> Client:
     return sign_in(client, user)
+
+
+def api_token(user: User) -> str:
+    """The secret of an API token of `user` carrying their keys, after the copies were sealed
+    to their readers."""
+    sealed_to_readers()
+    return token_with_keys(user)

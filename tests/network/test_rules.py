@@ -127,9 +127,16 @@ def test_every_rule_is_labelled_in_each_language(language: str) -> None:
         ),
         (
             "directory.csv",
-            "staff,state,yes",
+            "staff,state,no",
             "staff,state,maybe",
             "line 14: name must be yes or no",
+        ),
+        (
+            "directory.csv",
+            "staff,nhri,no,yes,yes,no,no",
+            "staff,nhri,no,yes,yes,yes,no",
+            "line 15: email is sealed with keys that staff outside the network's work do not "
+            "hold: it must be no for staff",
         ),
         (
             "network.csv",

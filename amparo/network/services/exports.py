@@ -15,8 +15,9 @@ from django.utils.translation import gettext_lazy
 from django_stubs_ext import StrOrPromise
 
 from amparo.cases.exchange.tabular import defuse
-from amparo.core import audit
+from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
+from amparo.core.fields import LockedValue
 from amparo.core.models import User
 from amparo.network import access, directory, queries, rules
 from amparo.network.models import (
@@ -277,6 +278,14 @@ def available_tables(user: User, viewer: access.Viewer | None = None) -> list[tu
 def _cell(value: object) -> str:
     if value is None:
         return ""
+    if isinstance(value, LockedValue):
+        # A file keeps what it says: a "locked" label never stands in for a name in it.
+        raise custody.KeysLocked(
+            _(
+                "This table holds values that your keys do not open here, so it was not "
+                "exported. Sign in again, or ask an administrator about your pending key."
+            )
+        )
     if isinstance(value, bool):
         return "yes" if value else "no"
     return defuse(str(value))

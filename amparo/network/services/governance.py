@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
 from amparo.core.models import User
-from amparo.network import access, queries, rules
+from amparo.network import access, keys, queries, rules
 from amparo.network.models import CoChairTerm, Member, Status, SteeringMember
 from amparo.network.scorecard.readings import add_months
 from amparo.network.services.common import not_in_future, text
@@ -115,6 +115,7 @@ def confirm_term(
         raise ValidationError({"starts_on": _("This term overlaps a confirmed term.")})
     term = CoChairTerm.objects.create(starts_on=starts_on, ends_on=ends_on, confirmed_by=actor)
     term.members.set(chosen.values())
+    keys.follow()  # a term that starts today: its co-chairs' copies (else on the day it starts)
     audit.record(
         actor,
         AuditAction.NETWORK_CO_CHAIRS_CONFIRM,
@@ -164,6 +165,7 @@ def add_steering_member(actor: User, data: SteeringInput) -> SteeringMember:
         user=data.user,
         starts_on=data.starts_on,
     )
+    keys.follow()  # the seat holder's copies, sealed to their own key
     audit.record(
         actor,
         AuditAction.NETWORK_STEERING_ADD,
@@ -193,6 +195,7 @@ def end_steering_seat(
         raise ValidationError({"ends_on": _("A seat ends after it starts.")})
     seat.ends_on = ends_on
     seat.save(update_fields=["ends_on"])
+    keys.follow()  # the former seat holder's copies go
     audit.record(actor, AuditAction.NETWORK_STEERING_END, seat, changes={"ends_on": ends_on})
     return seat
 

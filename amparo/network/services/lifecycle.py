@@ -18,7 +18,7 @@ from amparo.core.audit_actions import AuditAction
 from amparo.core.models import Organisation, User
 from amparo.core.services import DomainError
 from amparo.intake import sanitise
-from amparo.network import access, queries, rules, tasks
+from amparo.network import access, keys, queries, rules, tasks
 from amparo.network.models import InvitationLetter, Member, MembershipChange, Review, Status
 from amparo.network.services import reviews
 from amparo.network.services.common import MAX_REASON, locked, text
@@ -135,6 +135,8 @@ def transition(
     if rule.target == Status.ACTIVE and member.joined_on is None:
         member.joined_on = today
     member.save(update_fields=["status", "status_since", "joined_on"])
+    # Who reads the member's focal points and who acts as co-chair follow its status.
+    keys.follow()
     change = MembershipChange.objects.create(
         member=member,
         transition=name,
@@ -158,5 +160,6 @@ def transition(
             "review": review.number if review else None,
         },
     )
-    transaction.on_commit(lambda: tasks.membership_changed(change.pk))
+    secret = tasks.carry(change)
+    transaction.on_commit(lambda: tasks.membership_changed(change.pk, secret))
     return change

@@ -14,9 +14,9 @@ from django.utils.translation import gettext as _
 
 from amparo.core import audit
 from amparo.core.audit_actions import AuditAction
-from amparo.core.models import Organisation, User, validate_country_code
+from amparo.core.models import DataKey, Organisation, User, validate_country_code
 from amparo.core.services import DomainError
-from amparo.network import access, queries, rules
+from amparo.network import access, keys, queries, rules
 from amparo.network.models import (
     Accreditation,
     ContactPerson,
@@ -166,6 +166,11 @@ def add_organisation(actor: User, member: Member, data: OrganisationInput) -> De
     )
     organisation.full_clean()
     organisation.save()
+    if organisation.organisation is not None:
+        # Its staff read what the delegation reads from now on: sealed to them with the keys
+        # at hand (the secretariat's open everything), else at the next page of someone's whose
+        # keys open it.
+        keys.follow()
     audit.record(
         actor,
         AuditAction.NETWORK_DELEGATION_ADD_ORGANISATION,
@@ -191,6 +196,8 @@ def remove_organisation(actor: User, organisation: DelegateOrganisation) -> None
         changes={"part": organisation.part, "name": organisation.name},
     )
     organisation.delete()
+    # Its staff lose the delegation's records: their organisation's copies go now.
+    keys.follow()
 
 
 @transaction.atomic
@@ -293,4 +300,7 @@ def remove_contact(actor: User, contact: ContactPerson) -> None:
         member,
         changes={"part": contact.part, "contact": contact.pk},
     )
+    sealed_with = [contact.data_key_id, contact.email_key_id, contact.phone_key_id]
     contact.delete()
+    # Its keys seal nothing any more: they go with every copy of them.
+    DataKey.objects.filter(pk__in=[pk for pk in sealed_with if pk is not None]).delete()

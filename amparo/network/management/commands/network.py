@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from amparo.core import on_behalf
 from amparo.core.models import User
+from amparo.core.services import DomainError
 from amparo.network import queries
 from amparo.network.scorecard import compute
 from amparo.network.services import exports
@@ -85,6 +86,8 @@ class Command(BaseCommand):
             raise CommandError(
                 str(error) or _("This account may not export this table.")
             ) from error
+        except DomainError as error:  # a value the account's keys do not open
+            raise CommandError(str(error)) from error
         if output:
             with open(output, "w", encoding="utf-8", newline="") as handle:
                 handle.write(text)
