@@ -123,10 +123,20 @@ def test_the_first_entitled_member_receives_the_keys_and_the_server_lets_them_go
     services.add_member(None, user=user, organisation=org, role=Role.FOCAL_POINT, clearance=2)
     assert granted_levels(user, org) == {Clearance.RESTRICTED, Clearance.CONFIDENTIAL}
     custodied = OrganisationKey.objects.filter(organisation=org, server_custody__isnull=False)
-    # A strictly confidential key of each purpose: nobody may hold them yet.
-    assert sorted(custodied.values_list("purpose", "level")) == [
-        (purpose.name, Clearance.STRICTLY_CONFIDENTIAL) for purpose in core_access.key_purposes()
-    ]
+    # Every key the member received left the server's custody; those nobody may hold yet stay:
+    # the strictly confidential key of each purpose, and every key of a purpose whose rule does
+    # not name focal points (the portal's editors and reviewers).
+    keys = OrganisationKey.objects.filter(organisation=org)
+    granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key", flat=True))
+    assert set(custodied.values_list("pk", flat=True)) == set(
+        keys.exclude(pk__in=granted).values_list("pk", flat=True)
+    )
+    assert {
+        (Clearance.STRICTLY_CONFIDENTIAL, purpose.name) for purpose in core_access.key_purposes()
+    } <= set(custodied.values_list("level", "purpose"))
+    assert {INTAKE, "cases"} <= set(
+        keys.filter(pk__in=granted, level=Clearance.CONFIDENTIAL).values_list("purpose", flat=True)
+    )
 
 
 ROLES_AND_CLEARANCES = [
@@ -252,11 +262,12 @@ def test_login_unlocks_the_granted_keys_into_the_session_under_the_cookie_secret
     restricted = OrganisationKey.objects.get(
         organisation=org, level=Clearance.RESTRICTED, purpose=INTAKE
     )
-    # The focal point handles reports and sees identities in case records: both purposes' keys.
-    assert set(session_keys(client, user).organisation_keys) == set(
-        OrganisationKey.objects.filter(organisation=org, level=Clearance.RESTRICTED).values_list(
-            "pk", flat=True
-        )
+    # The focal point handles reports and sees identities in case records: both purposes' keys,
+    # and every key granted to them, in the session.
+    granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key", flat=True))
+    assert set(session_keys(client, user).organisation_keys) == granted
+    assert {INTAKE, "cases"} <= set(
+        OrganisationKey.objects.filter(pk__in=granted).values_list("purpose", flat=True)
     )
     assert restricted.pk in session_keys(client, user).organisation_keys
     assert client.get(reverse("core:account")).content.decode().count("are unlocked") == 1
@@ -524,9 +535,8 @@ def test_the_first_sign_in_to_an_organisation_without_keys_opens_them_in_that_se
     assert not OrganisationKey.objects.filter(organisation=org).exists()
     client = Client()
     log_in(client, user)
-    restricted = set(
-        OrganisationKey.objects.filter(organisation=org, level=Clearance.RESTRICTED).values_list(
-            "pk", flat=True
-        )
-    )
-    assert restricted and set(session_keys(client, user).organisation_keys) == restricted
+    granted = set(KeyGrant.objects.filter(user=user).values_list("organisation_key", flat=True))
+    assert granted and set(session_keys(client, user).organisation_keys) == granted
+    assert set(OrganisationKey.objects.filter(pk__in=granted).values_list("level", flat=True)) == {
+        Clearance.RESTRICTED
+    }
