@@ -213,6 +213,46 @@ def test_revoking_one_of_two_grants_keeps_the_keys_the_other_still_shares() -> N
     assert not partner_holds(Event.objects.get(pk=event.pk).data_key_id)
 
 
+def test_an_event_shared_with_one_person_opens_with_their_own_key_alone_and_within_clearance() -> (
+    None
+):
+    world = partner_world()
+    owner, event, partner = world["owner"], world["event"], world["partner"]
+    person = member(Role.DOCUMENTALIST, Clearance.CONFIDENTIAL, partner)
+    colleague = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, partner)
+    keys_of(person), keys_of(colleague)  # their personal keys and organisation grants exist
+    with keychain.using(keys_of(owner)):
+        akinyi = Person.objects.get(full_name_index=blind_index("Akinyi Odera"))
+        hidden = services.add_act(
+            owner,
+            event,
+            services.ActInput(
+                victim=services.PersonInput(
+                    full_name="Hidden Witness", confidentiality=Clearance.STRICTLY_CONFIDENTIAL
+                ),
+                type_of_act=term("hrd_violations", "threat"),
+            ),
+        ).victim
+        assert hidden is not None
+        grant = services.grant_sharing(owner, event, user=person)
+    # Copies of their own, none to their organisation: a colleague cleared higher opens nothing.
+    assert not DataKeyCopy.objects.filter(organisation_key__organisation=partner).exists()
+    with keychain.using(keys_of(person)):
+        assert Event.objects.get(pk=event.pk).notes == "Met her at the office on 4 March."
+        assert Person.objects.get(pk=akinyi.pk).full_name == "Akinyi Odera"
+        # A person above their clearance is not sealed to them.
+        assert isinstance(Person.objects.get(pk=hidden.pk).full_name, LockedValue)
+    with keychain.using(keys_of(colleague)):
+        assert isinstance(Event.objects.get(pk=event.pk).notes, LockedValue)
+        assert isinstance(Person.objects.get(pk=akinyi.pk).full_name, LockedValue)
+
+    with keychain.using(keys_of(owner)):
+        services.revoke_sharing(owner, grant)
+    assert not DataKeyCopy.objects.filter(personal_key__user=person).exists()
+    with keychain.using(keys_of(person)):
+        assert isinstance(Event.objects.get(pk=event.pk).notes, LockedValue)
+
+
 def test_an_expired_share_s_keys_are_withdrawn_by_the_daily_command_and_audited() -> None:
     world = partner_world()
     owner, event, partner = world["owner"], world["event"], world["partner"]

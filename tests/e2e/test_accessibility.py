@@ -71,7 +71,7 @@ def test_the_main_pages_have_no_serious_violation(new_page: NewPage, language: s
         name="Access Commission", short_code="E2E-A11Y", kind=Organisation.Kind.NHRI
     )
     editor = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, commission)
-    reviewer = member(Role.REVIEWER, Clearance.PUBLIC, commission)
+    reviewer = member(Role.REVIEWER, Clearance.RESTRICTED, commission)
     event = EventFactory(
         organisation=commission,
         status=Event.Status.VERIFIED,

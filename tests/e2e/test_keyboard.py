@@ -90,7 +90,7 @@ def test_the_portal_is_filtered_and_a_permalink_opened_with_the_keyboard_alone(
         name="Keyboard Commission", short_code="E2E-KEYS", kind=Organisation.Kind.NHRI
     )
     editor = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, commission)
-    reviewer = member(Role.REVIEWER, Clearance.PUBLIC, commission)
+    reviewer = member(Role.REVIEWER, Clearance.RESTRICTED, commission)
     events = [
         EventFactory(
             organisation=commission,

@@ -59,7 +59,7 @@ def test_a_consented_case_is_published_read_in_arabic_and_french_then_gone(
         name="Portal Commission", short_code="E2E-PORTAL", kind=Organisation.Kind.NHRI
     )
     editor = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, commission)
-    reviewer = member(Role.REVIEWER, Clearance.PUBLIC, commission)
+    reviewer = member(Role.REVIEWER, Clearance.RESTRICTED, commission)
     event = EventFactory(
         organisation=commission,
         status=Event.Status.VERIFIED,

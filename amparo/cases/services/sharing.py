@@ -5,10 +5,9 @@ sources, comments) move to a data key of their own, and so does each person show
 keys are sealed to the partner's organisation keys of the same level, so its members open them
 only as far as their clearance goes, and consent still decides whom the pages name
 (`access.PersonPresenter`). Revoking removes the partner's copies that no other live grant to it
-still needs. A grant to a single person opens no key: sealing to their organisation would open
-the event to all their colleagues cleared for its level, and members have no copies of their
-own; such a person sees what the owning organisation's keys in their keychain open (nothing,
-outside it)."""
+still needs. A grant to a single person seals the same keys to that person's own key (not to
+their organisation's, which would open the event to all their colleagues cleared for its level),
+those of a level their clearance covers."""
 
 from __future__ import annotations
 
@@ -33,7 +32,14 @@ from amparo.cases.models import (
 )
 from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
-from amparo.core.models import Organisation, SealedRecord, User
+from amparo.core.models import (
+    DataKey,
+    DataKeyCopy,
+    Organisation,
+    PersonalKey,
+    SealedRecord,
+    User,
+)
 from amparo.core.services import DomainError
 
 
@@ -124,7 +130,8 @@ def seal_event_rows(event: Event) -> None:
             row.event = event
             row.save(update_fields=fields)
     partners = list(_partners(event))
-    if not partners:
+    readers = access.personal_readers(event)
+    if not partners and not readers:
         return
     rows: list[SealedRecord] = [
         event,
@@ -147,6 +154,23 @@ def seal_event_rows(event: Event) -> None:
     for partner in partners:
         for key in keys:
             custody.share_sealed(key, partner)
+    _seal_to_persons(keys, readers)
+
+
+def _seal_to_persons(keys: set[uuid.UUID], readers: dict[int, int]) -> None:
+    """Seal the event's keys to the own key of each person it is shared with in person, those of
+    a level their clearance covers: such a copy opens for them alone, not for their colleagues.
+    A person who has no key yet (never signed in) gets the copies at the next change of the
+    event by someone whose keys open them."""
+    if not readers:
+        return
+    levels = dict(DataKey.objects.filter(pk__in=keys).values_list("pk", "level"))
+    custody.seal_copies(
+        (key, personal)
+        for personal in PersonalKey.objects.filter(user_id__in=list(readers))
+        for key in keys
+        if levels[key] <= readers[personal.user_id]
+    )
 
 
 def _data_keys_of(event_ids: Collection[int]) -> set[uuid.UUID]:
@@ -164,13 +188,12 @@ def _data_keys_of(event_ids: Collection[int]) -> set[uuid.UUID]:
 
 
 def withdraw_expired(now: datetime.datetime | None = None) -> int:
-    """Delete the partners' copies of the keys of every grant that expired since the last run
-    (an expired grant opens no page, but its copies would still open the rows for the partner's
-    key holders from a copy of the database), each with an audit entry; the number of grants.
-    Run daily (`amparo sharing expire`)."""
+    """Delete the copies of the keys of every grant that expired since the last run (an expired
+    grant opens no page, but its copies would still open the rows for the partner's key holders,
+    or the person it was shared with, from a copy of the database), each with an audit entry; the
+    number of grants. Run daily (`amparo sharing expire`)."""
     moment = now or timezone.now()
     expired = SharingGrant.objects.filter(
-        organisation__isnull=False,
         revoked_at__isnull=True,
         keys_withdrawn_at__isnull=True,
         expires_at__lte=moment,
@@ -192,9 +215,21 @@ def withdraw_expired(now: datetime.datetime | None = None) -> int:
 
 
 def withdraw_keys(grant: SharingGrant) -> int:
-    """Remove the partner's copies of the keys `grant` shared, except those another live grant
-    to the same organisation still covers (a person shown in two shared events). Returns how
-    many copies went."""
+    """Remove the copies of the keys `grant` shared (the partner organisation's, or the person's
+    own), except those another live grant to the same organisation or person still covers (a
+    person shown in two shared events). Returns how many copies went."""
+    if grant.user_id is not None:
+        others_in_person = (
+            access.live_grants()
+            .filter(user_id=grant.user_id)
+            .exclude(pk=grant.pk)
+            .values_list("event_id", flat=True)
+        )
+        deleted, _by_model = DataKeyCopy.objects.filter(
+            personal_key__user_id=grant.user_id,
+            data_key_id__in=_data_keys_of([grant.event_id]) - _data_keys_of(list(others_in_person)),
+        ).delete()
+        return deleted
     if grant.organisation is None:
         return 0
     others = (
