@@ -21,7 +21,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from django.conf import settings
 from django.test import Client
 from django.urls import reverse
 
@@ -35,10 +34,9 @@ from tests.factories import TOTPDeviceFactory, UserFactory
 from tests.intake.test_seizure import (
     attack,
     candidate_keys,
-    copy_everything,
     log_in,
     opened_data_keys,
-    raw_bytes,
+    seize_while_nobody_is_signed_in,
     seize_while_signed_in,
 )
 
@@ -143,14 +141,7 @@ def test_a_seized_server_reveals_no_case_record_while_nobody_is_signed_in(
     assert event.versions.count() >= 2
     documentalist.post(reverse("core:logout"))
 
-    seized = tmp_path / "seized"
-    seized.mkdir()
-    database, files = copy_everything(seized)
-    everything = raw_bytes(files)
-    for text in PLAINTEXTS:
-        assert text.encode() not in everything, text
-    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    assert attack(database, ring, keychain.Keychain(), PLAINTEXTS) == set()
+    database, ring = seize_while_nobody_is_signed_in(tmp_path, PLAINTEXTS)
     assert names_confirmed(database, ring, keychain.Keychain(), NAMES) == set()
 
 

@@ -277,6 +277,23 @@ def raw_bytes(paths: list[Path]) -> bytes:
     return b"".join(path.read_bytes() for path in paths)
 
 
+def seize_while_nobody_is_signed_in(
+    tmp_path: Path, plaintexts: list[str] = PLAINTEXTS
+) -> tuple[Path, crypto.KeyRing]:
+    """Copy every file of the instance, as an attacker would once everyone signed out, and
+    check that none of `plaintexts` is in their bytes nor opens with any key of the ring; the
+    copied database and the ring, for further attacks."""
+    seized = tmp_path / "seized"
+    seized.mkdir()
+    database, files = copy_everything(seized)
+    everything = raw_bytes(files)
+    for text in plaintexts:
+        assert text.encode() not in everything, text
+    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
+    assert attack(database, ring, keychain.Keychain(), plaintexts) == set()
+    return database, ring
+
+
 def test_a_seized_server_reveals_no_report_while_nobody_is_signed_in(
     world: dict[str, Any], settings: Any, tmp_path: Path
 ) -> None:
@@ -302,15 +319,7 @@ def test_a_seized_server_reveals_no_report_while_nobody_is_signed_in(
     reporter_page = reporter_writes_back(receipt)
     assert REPORTER_MESSAGE in reporter_page
 
-    seized = tmp_path / "seized"
-    seized.mkdir()
-    database, files = copy_everything(seized)
-    everything = raw_bytes(files)
-    for text in PLAINTEXTS:
-        assert text.encode() not in everything, text
-    assert FILE_TEXT not in everything
-    ring = crypto.load_keyring(Path(settings.AMPARO_KEY_FILE))
-    assert attack(database, ring, keychain.Keychain()) == set()
+    seize_while_nobody_is_signed_in(tmp_path, [*PLAINTEXTS, FILE_TEXT.decode()])
 
 
 def test_with_one_member_signed_in_only_their_organisation_s_reports_open(
