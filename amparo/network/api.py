@@ -16,7 +16,7 @@ from ninja import Router, Schema, Status
 
 from amparo.core.models import Organisation, User
 from amparo.core.permissions import signed_in_user
-from amparo.network import access, directory, queries, rules
+from amparo.network import access, directory, keys, queries, rules
 from amparo.network.models import Commitment, Meeting, Member, ProgressReport, Review
 from amparo.network.scorecard import compute
 from amparo.network.services import (
@@ -384,7 +384,7 @@ def list_members(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def get_member(request: HttpRequest, country: str) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     member = _member(user, viewer, country)
     actions = access.member_actions_on(user, member, viewer)
     visible = access.visible_commitments(user, member, viewer).prefetch_related(
@@ -444,7 +444,7 @@ def propose_member(request: HttpRequest, body: ProposeIn) -> Status[dict[str, An
 )
 def take_transition(request: HttpRequest, country: str, body: TransitionIn) -> dict[str, Any]:
     user = signed_in_user(request)
-    member = _member(user, access.Viewer.of(user), country)
+    member = _member(user, keys.viewer(user), country)
     letter = lifecycle.LetterInput(text=body.letter_text) if body.letter_text.strip() else None
     lifecycle.transition(user, member, body.transition, reason=body.reason, letter=letter)
     member.refresh_from_db()
@@ -460,7 +460,7 @@ def add_organisation(
     request: HttpRequest, country: str, body: OrganisationIn
 ) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    member = _member(user, access.Viewer.of(user), country)
+    member = _member(user, keys.viewer(user), country)
     linked = None
     if body.organisation:
         linked = get_object_or_404(Organisation, short_code=body.organisation, is_active=True)
@@ -497,7 +497,7 @@ def add_focal_point(
     request: HttpRequest, country: str, body: FocalPointIn
 ) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     member = _member(user, viewer, country)
     organisation = None
     if body.organisation_id is not None:
@@ -531,7 +531,7 @@ def add_focal_point(
 )
 def set_publication(request: HttpRequest, country: str, body: PublicationIn) -> dict[str, Any]:
     user = signed_in_user(request)
-    member = _member(user, access.Viewer.of(user), country)
+    member = _member(user, keys.viewer(user), country)
     return _member_out(members.set_publication(user, member, body.fields))
 
 
@@ -543,7 +543,7 @@ def set_publication(request: HttpRequest, country: str, body: PublicationIn) -> 
 )
 def list_commitments(request: HttpRequest) -> list[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     visible = access.visible_commitments(user, viewer=viewer).prefetch_related(
         "indicators", "progress_reports__comments"
     )
@@ -561,7 +561,7 @@ def _commitment(user: User, viewer: access.Viewer, pk: int) -> Commitment:
 )
 def get_commitment(request: HttpRequest, commitment_id: int) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     return _commitment_out(user, viewer, _commitment(user, viewer, commitment_id))
 
 
@@ -574,7 +574,7 @@ def add_commitment(
     request: HttpRequest, country: str, body: CommitmentIn
 ) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     member = _member(user, viewer, country)
     commitment = commitments.add_commitment(
         user,
@@ -601,7 +601,7 @@ def add_commitment(
 )
 def publish_commitment(request: HttpRequest, commitment_id: int) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     commitment = commitments.publish_commitment(user, _commitment(user, viewer, commitment_id))
     return _commitment_out(user, viewer, commitment)
 
@@ -615,7 +615,7 @@ def report_progress(
     request: HttpRequest, commitment_id: int, body: ProgressIn
 ) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     commitment = _commitment(user, viewer, commitment_id)
     commitments.report_progress(user, commitment, body.assessment, body.text)
     return Status(201, _commitment_out(user, viewer, commitment))
@@ -628,7 +628,7 @@ def report_progress(
 )
 def comment_progress(request: HttpRequest, report_id: int, body: TextIn) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     report = get_object_or_404(
         ProgressReport.objects.filter(
             commitment__in=access.visible_commitments(user, viewer=viewer)
@@ -674,7 +674,7 @@ def _review(user: User, viewer: access.Viewer, pk: int) -> Review:
 )
 def get_review(request: HttpRequest, review_id: int) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     return _review_out(user, viewer, _review(user, viewer, review_id))
 
 
@@ -685,7 +685,7 @@ def get_review(request: HttpRequest, review_id: int) -> dict[str, Any]:
 )
 def submit_to_review(request: HttpRequest, review_id: int, body: TextIn) -> Status[dict[str, Any]]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     review = _review(user, viewer, review_id)
     reviews.submit(user, review, body.text)
     return Status(201, _review_out(user, viewer, review))
@@ -698,7 +698,7 @@ def submit_to_review(request: HttpRequest, review_id: int, body: TextIn) -> Stat
 )
 def summarise_review(request: HttpRequest, review_id: int, body: TextIn) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     review = reviews.summarise(user, _review(user, viewer, review_id), body.text)
     return _review_out(user, viewer, review)
 
@@ -710,7 +710,7 @@ def summarise_review(request: HttpRequest, review_id: int, body: TextIn) -> dict
 )
 def recommend(request: HttpRequest, review_id: int, body: RecommendationIn) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     review = reviews.recommend(user, _review(user, viewer, review_id), body.outcome, body.text)
     return _review_out(user, viewer, review)
 
@@ -732,7 +732,7 @@ def scorecard(request: HttpRequest) -> list[dict[str, Any]]:
 )
 def member_scorecard(request: HttpRequest, country: str) -> dict[str, Any]:
     user = signed_in_user(request)
-    viewer = access.Viewer.of(user)
+    viewer = keys.viewer(user)
     member = _member(user, viewer, country)
     access.require_member(user, access.VIEW_SCORECARD, member, viewer)
     return _scorecard_out(compute.for_member(member))
@@ -749,7 +749,7 @@ def member_scorecard(request: HttpRequest, country: str) -> dict[str, Any]:
 def directory_list(request: HttpRequest) -> list[dict[str, Any]]:
     user = signed_in_user(request)
     access.require_network(user, access.VIEW_DIRECTORY)
-    return [_contact_out(c) for c in directory.listed_contacts(user)]
+    return [_contact_out(c) for c in directory.listed_contacts(user, viewer=keys.viewer(user))]
 
 
 @router.get("/network/governance", response={200: GovernanceOut, **ERRORS}, summary="Governance")

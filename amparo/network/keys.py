@@ -463,6 +463,15 @@ def follow(*, again: bool = False) -> Followed:
     return followed
 
 
+def viewer(user: User) -> access.Viewer:
+    """The capacities of `user` for a page or an API call, once the copies of the network's
+    data keys have followed their readers (`follow`): with this person's keys, the records they
+    open are sealed to those who gained the right since, and the copies of those who lost it
+    go, whoever comes by, on the web or through the API."""
+    follow()
+    return access.Viewer.of(user)
+
+
 def desired_copies(circle: Circle) -> dict[uuid.UUID, Readers]:
     """Every network data key and who must hold a copy of it today."""
     desired: dict[uuid.UUID, Readers] = {}

@@ -124,14 +124,10 @@ def _form_done(
 
 
 def _viewer(request: HttpRequest) -> access.Viewer:
-    """The signed-in user's capacities, read once per request. The first time, the copies of
-    the network's data keys follow their readers (`keys.follow`): with this person's keys, the
-    records they open are sealed to those who gained the right since, and the copies of those
-    who lost it go, whoever opens the page."""
+    """The signed-in user's capacities (`keys.viewer`), read once per request."""
     viewer: access.Viewer | None = getattr(request, "_network_viewer", None)
     if viewer is None:
-        keys.follow()
-        viewer = access.Viewer.of(signed_in_user(request))
+        viewer = keys.viewer(signed_in_user(request))
         request._network_viewer = viewer  # type: ignore[attr-defined]
     return viewer
 

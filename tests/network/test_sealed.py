@@ -37,6 +37,7 @@ from amparo.network.models import (
 from amparo.network.queries import today
 from amparo.network.services import commitments, governance, meetings, members, reviews
 from tests.cases.conftest import sign_in as signed_in
+from tests.cases.conftest import token_with_keys
 from tests.factories import PASSWORD, OrganisationFactory, member
 from tests.keys import grant_everything
 from tests.network.conftest import Delegation, make_delegation
@@ -326,6 +327,28 @@ def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholde
     kenyan = {field for field in _expected("steering", world) if field in _expected("state", world)}
     assert kenyan and kenyan <= _opened(newcomer, world)
     signed_in(Client(), secretariat).get(reverse("network:member_list"))
+    assert _opened(newcomer, world) == _expected("steering", world)
+
+
+def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholder_s_api_call(
+    world: World, secretariat: User, client: Client
+) -> None:
+    newcomer = _mandate_holder()
+    with keychain.using(keychain.Keychain()):
+        governance.add_steering_member(
+            secretariat,
+            governance.SteeringInput(
+                name="Independent expert",
+                mandate="Expert",
+                kind="independent_expert",
+                starts_on=today(),
+                user=newcomer,
+            ),
+        )
+    assert _opened(newcomer, world) == set()
+    # The secretariat's script reads the directory through the API, with a token carrying its keys.
+    header = {"HTTP_AUTHORIZATION": f"Bearer {token_with_keys(secretariat)}"}
+    assert client.get("/api/v1/network/directory", **header).status_code == 200
     assert _opened(newcomer, world) == _expected("steering", world)
 
 
