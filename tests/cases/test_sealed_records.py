@@ -105,20 +105,27 @@ def test_after_a_rise_in_confidentiality_the_event_s_rows_follow_it_to_the_new_l
     assert DataKey.objects.get(pk=event.data_key_id).level == Clearance.STRICTLY_CONFIDENTIAL
 
 
+def add_hidden_witness(owner: User, event: Event) -> Person:
+    """A strictly confidential victim added to `event` (with the owner's keys at hand)."""
+    victim = services.add_act(
+        owner,
+        event,
+        services.ActInput(
+            victim=services.PersonInput(
+                full_name="Hidden Witness", confidentiality=Clearance.STRICTLY_CONFIDENTIAL
+            ),
+            type_of_act=term("hrd_violations", "threat"),
+        ),
+    ).victim
+    assert victim is not None
+    return victim
+
+
 def test_a_version_is_sealed_at_the_highest_level_of_what_it_holds() -> None:
     owner = documentalist()
     with keychain.using(keys_of(owner)):
         event = record_event(owner)
-        services.add_act(
-            owner,
-            event,
-            services.ActInput(
-                victim=services.PersonInput(
-                    full_name="Hidden Witness", confidentiality=Clearance.STRICTLY_CONFIDENTIAL
-                ),
-                type_of_act=term("hrd_violations", "threat"),
-            ),
-        )
+        add_hidden_witness(owner, event)
     latest = EventVersion.objects.filter(event=event).order_by("-number").first()
     assert latest is not None
     assert DataKey.objects.get(pk=latest.data_key_id).level == Clearance.STRICTLY_CONFIDENTIAL
@@ -223,17 +230,7 @@ def test_an_event_shared_with_one_person_opens_with_their_own_key_alone_and_with
     keys_of(person), keys_of(colleague)  # their personal keys and organisation grants exist
     with keychain.using(keys_of(owner)):
         akinyi = Person.objects.get(full_name_index=blind_index("Akinyi Odera"))
-        hidden = services.add_act(
-            owner,
-            event,
-            services.ActInput(
-                victim=services.PersonInput(
-                    full_name="Hidden Witness", confidentiality=Clearance.STRICTLY_CONFIDENTIAL
-                ),
-                type_of_act=term("hrd_violations", "threat"),
-            ),
-        ).victim
-        assert hidden is not None
+        hidden = add_hidden_witness(owner, event)
         grant = services.grant_sharing(owner, event, user=person)
     # Copies of their own, none to their organisation: a colleague cleared higher opens nothing.
     assert not DataKeyCopy.objects.filter(organisation_key__organisation=partner).exists()

@@ -305,11 +305,10 @@ def test_an_ended_seat_loses_its_copies_and_a_new_seat_gets_them(
     assert _opened(newcomer, world) == _expected("steering", world)
 
 
-def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholder_s_next_page(
-    world: World, secretariat: User, client: Client
-) -> None:
+def _seat_added_without_keys(secretariat: User, world: World) -> User:
+    """The holder of a seat the secretariat added with no key at hand (an operator's script):
+    nothing could be sealed to them yet."""
     newcomer = _mandate_holder()
-    # Written with no key at hand (an operator's script): nothing can be sealed yet.
     with keychain.using(keychain.Keychain()):
         governance.add_steering_member(
             secretariat,
@@ -322,6 +321,13 @@ def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholde
             ),
         )
     assert _opened(newcomer, world) == set()
+    return newcomer
+
+
+def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholder_s_next_page(
+    world: World, secretariat: User, client: Client
+) -> None:
+    newcomer = _seat_added_without_keys(secretariat, world)
     signed_in(client, world.people["state"])  # Kenya's State: its keys open Kenya's records
     assert client.get(reverse("network:member_list")).status_code == 200
     kenyan = {field for field in _expected("steering", world) if field in _expected("state", world)}
@@ -333,19 +339,7 @@ def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholde
 def test_a_seat_added_by_someone_whose_keys_open_nothing_is_sealed_at_a_keyholder_s_api_call(
     world: World, secretariat: User, client: Client
 ) -> None:
-    newcomer = _mandate_holder()
-    with keychain.using(keychain.Keychain()):
-        governance.add_steering_member(
-            secretariat,
-            governance.SteeringInput(
-                name="Independent expert",
-                mandate="Expert",
-                kind="independent_expert",
-                starts_on=today(),
-                user=newcomer,
-            ),
-        )
-    assert _opened(newcomer, world) == set()
+    newcomer = _seat_added_without_keys(secretariat, world)
     # The secretariat's script reads the directory through the API, with a token carrying its keys.
     header = {"HTTP_AUTHORIZATION": f"Bearer {token_with_keys(secretariat)}"}
     assert client.get("/api/v1/network/directory", **header).status_code == 200
