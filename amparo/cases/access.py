@@ -278,22 +278,14 @@ def _shared_with(viewer: Viewer) -> list[tuple[QuerySet[SharingGrant], int]]:
 
 def personal_readers(event: Event) -> dict[int, int]:
     """User id → the clearance they read `event` with, for each person a live grant shares it
-    with in person (as `_shared_with` reads it: their highest clearance anywhere); those with
-    none, or not cleared for the event, are left out."""
-    user_ids = live_grants().filter(event=event, user__isnull=False).values("user_id")
+    with in person (as `_shared_with` reads it: `Viewer.highest_clearance`); those with no
+    active membership, or not cleared for the event, are left out."""
     readers: dict[int, int] = {}
-    for membership in Membership.objects.filter(
-        user_id__in=user_ids,
-        user__is_active=True,
-        is_active=True,
-        organisation__is_active=True,
-    ):
-        readers[membership.user_id] = max(readers.get(membership.user_id, -1), membership.clearance)
-    return {
-        user_id: clearance
-        for user_id, clearance in readers.items()
-        if clearance >= event.confidentiality
-    }
+    for user in User.objects.filter(pk__in=live_grants().filter(event=event).values("user_id")):
+        highest = Viewer.of(user).highest_clearance
+        if highest is not None and highest >= event.confidentiality:
+            readers[user.pk] = highest
+    return readers
 
 
 def visible_events_q(viewer: Viewer, *, walk_in_order: bool = False) -> Q | None:

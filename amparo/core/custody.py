@@ -1072,6 +1072,15 @@ def unshare_sealed(data_key_ids: Iterable[uuid.UUID], organisation: Organisation
     return deleted
 
 
+def unshare_sealed_with_person(data_key_ids: Iterable[uuid.UUID], user_id: int) -> int:
+    """Delete the copies of these data keys sealed to the personal key of `user_id` (a
+    withdrawn share with one person). Returns how many copies went."""
+    deleted, _by_model = DataKeyCopy.objects.filter(
+        data_key_id__in=list(data_key_ids), personal_key__user_id=user_id
+    ).delete()
+    return deleted
+
+
 def migrator(model: type[SealedRecord]) -> Callable[[int], int]:
     """`amparo keys migrate` for `model` (core.keys.register_migration): up to `batch_size` of
     its rows still under the ring are read with it and sealed with data keys, in one

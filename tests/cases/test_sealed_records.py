@@ -40,6 +40,7 @@ from amparo.core.models import (
     Clearance,
     DataKey,
     DataKeyCopy,
+    Membership,
     Organisation,
     Role,
     User,
@@ -248,6 +249,18 @@ def test_an_event_shared_with_one_person_opens_with_their_own_key_alone_and_with
     assert not DataKeyCopy.objects.filter(personal_key__user=person).exists()
     with keychain.using(keys_of(person)):
         assert isinstance(Event.objects.get(pk=event.pk).notes, LockedValue)
+
+
+def test_a_person_whose_membership_ended_gets_no_copy_of_an_event_shared_with_them() -> None:
+    world = partner_world()
+    owner, event, partner = world["owner"], world["event"], world["partner"]
+    person = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, partner)
+    keys_of(person)  # a personal key exists, as for anyone who signed in once
+    # The membership ended (or an operator edited it in the database) before the share.
+    Membership.objects.filter(user=person).update(is_active=False)
+    with keychain.using(keys_of(owner)):
+        services.grant_sharing(owner, event, user=person)
+    assert not DataKeyCopy.objects.filter(personal_key__user=person).exists()
 
 
 def test_an_expired_share_s_keys_are_withdrawn_by_the_daily_command_and_audited() -> None:

@@ -18,7 +18,7 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -32,14 +32,7 @@ from amparo.cases.models import (
 )
 from amparo.core import audit, custody
 from amparo.core.audit_actions import AuditAction
-from amparo.core.models import (
-    DataKey,
-    DataKeyCopy,
-    Organisation,
-    PersonalKey,
-    SealedRecord,
-    User,
-)
+from amparo.core.models import DataKey, Organisation, PersonalKey, SealedRecord, User
 from amparo.core.services import DomainError
 
 
@@ -219,26 +212,16 @@ def withdraw_keys(grant: SharingGrant) -> int:
     own), except those another live grant to the same organisation or person still covers (a
     person shown in two shared events). Returns how many copies went."""
     if grant.user_id is not None:
-        others_in_person = (
-            access.live_grants()
-            .filter(user_id=grant.user_id)
-            .exclude(pk=grant.pk)
-            .values_list("event_id", flat=True)
-        )
-        deleted, _by_model = DataKeyCopy.objects.filter(
-            personal_key__user_id=grant.user_id,
-            data_key_id__in=_data_keys_of([grant.event_id]) - _data_keys_of(list(others_in_person)),
-        ).delete()
-        return deleted
-    if grant.organisation is None:
+        grantee = Q(user_id=grant.user_id)
+    elif grant.organisation_id is not None:
+        grantee = Q(organisation_id=grant.organisation_id)
+    else:
         return 0
     others = (
-        access.live_grants()
-        .filter(organisation=grant.organisation)
-        .exclude(pk=grant.pk)
-        .values_list("event_id", flat=True)
+        access.live_grants().filter(grantee).exclude(pk=grant.pk).values_list("event_id", flat=True)
     )
-    still_needed = _data_keys_of(list(others))
-    return custody.unshare_sealed(
-        _data_keys_of([grant.event_id]) - still_needed, grant.organisation
-    )
+    gone = _data_keys_of([grant.event_id]) - _data_keys_of(list(others))
+    if grant.user_id is not None:
+        return custody.unshare_sealed_with_person(gone, grant.user_id)
+    assert grant.organisation is not None
+    return custody.unshare_sealed(gone, grant.organisation)
