@@ -29,6 +29,7 @@ except `isnull` is refused with an explanation instead of silently matching noth
 
 from __future__ import annotations
 
+import functools
 import json
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from django import forms
 from django.apps import apps
+from django.conf import settings
 from django.core import checks
 from django.core.exceptions import (
     FieldDoesNotExist,
@@ -47,6 +49,7 @@ from django.db import models
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import lookups
 from django.db.models.expressions import Expression
+from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -113,6 +116,22 @@ def holds_locked(value: Any) -> bool:
 
 
 LOCKED_LABEL = gettext_lazy("[Locked: your keys do not open this. Sign in again to unlock them.]")
+
+
+def _may_hold_locked(text: str) -> bool:
+    """Whether a JSON text may hold a LockedValue: a LockedValue reads as the label, in the
+    language active when it was read, and JSON writes it so."""
+    return any(label in text for label in _locked_labels())
+
+
+@functools.cache
+def _locked_labels() -> tuple[str, ...]:
+    """The label as JSON text writes it, in every language of the site."""
+    labels = set()
+    for code in {settings.LANGUAGE_CODE, *(code for code, _name in settings.LANGUAGES)}:
+        with translation.override(code):
+            labels.add(json.dumps(str(LOCKED_LABEL), ensure_ascii=False)[1:-1])
+    return tuple(labels)
 
 
 class _Ciphertext(str):
@@ -280,7 +299,10 @@ class EncryptedJSONField(EncryptedField[_ST, _GT]):
         return name, path, args, kwargs
 
     def encode(self, value: Any) -> str:
-        if holds_locked(value):
+        text = json.dumps(value, cls=self.encoder, ensure_ascii=False, separators=(",", ":"))
+        # Walking the value for a LockedValue is a tenth of writing a version: done only when
+        # the text reads as the label one would show.
+        if _may_hold_locked(text) and holds_locked(value):
             from amparo.core.custody import KeysLocked
 
             # A snapshot or list built from rows the keys here do not open would store the
@@ -292,7 +314,7 @@ class EncryptedJSONField(EncryptedField[_ST, _GT]):
                 )
                 % {"field": self.purpose}
             )
-        return json.dumps(value, cls=self.encoder, ensure_ascii=False, separators=(",", ":"))
+        return text
 
     def decode(self, text: str) -> Any:
         return json.loads(text)

@@ -19,6 +19,7 @@ from amparo.cases.models import Event, EventVersion, ImportJob, Person
 from amparo.cases.services import bulk
 from amparo.core.models import AuditEntry, Clearance, Role
 from amparo.core.services import DomainError
+from amparo.core.statement_process import StatementProcess
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of
 from tests.cases.test_import import ROWS
 from tests.factories import EventFactory, member
@@ -201,14 +202,15 @@ def test_writing_a_batch_takes_as_many_queries_for_many_events_as_for_one(
     user = documentalist()
     organisation = organisation_of(user)
     queries: list[int] = []
-    insert = bulk.NewEvents._insert
+    statements = bulk.NewEvents._statements
 
-    def counted(self: bulk.NewEvents, batch: Any, job: ImportJob) -> None:
+    def counted(self: bulk.NewEvents, batch: Any, job: ImportJob) -> Any:
         with CaptureQueriesContext(connection) as captured:
-            insert(self, batch, job)
+            made = statements(self, batch, job)
         queries.append(len(captured))
+        return made
 
-    monkeypatch.setattr(bulk.NewEvents, "_insert", counted)
+    monkeypatch.setattr(bulk.NewEvents, "_statements", counted)
     # The first import of an organisation makes its data keys: the two after are compared.
     for count, prefix in ((1, "FIRST"), (1, "ONE"), (5, "FIVE")):
         rows = [
@@ -221,3 +223,81 @@ def test_writing_a_batch_takes_as_many_queries_for_many_events_as_for_one(
         assert imports.import_file(user, organisation, csv_bytes(rows), "cases.csv").ok
 
     assert queries[1] == queries[2]
+
+
+# Names the test file gives persons: sealed before they leave the importer.
+SECRETS = ("Akinyi Odera", "Inspector Kiprono Mutai", "Radio Sauti ya Jamii")
+
+
+# Last in the module: a transactional test empties the database when it ends.
+@pytest.mark.django_db(transaction=True)
+def test_a_large_import_hands_its_sealed_batches_to_a_process_that_writes_them(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
+    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
+    user = documentalist()
+    organisation = organisation_of(user)
+    colleague = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, organisation)
+    sent: list[str] = []
+    write = StatementProcess.write
+
+    def recorded(self: StatementProcess, statements: Any) -> None:
+        sent.append("".join(str(value) for s in statements for row in s.values for value in row))
+        write(self, statements)
+
+    monkeypatch.setattr(StatementProcess, "write", recorded)
+    written: list[int] = []
+
+    def progress(stage: str, done: int, total: int) -> None:
+        if stage == ImportJob.Status.WRITING:
+            written.append(done)
+            assert Event.objects.count() == done  # told once the batch is in the database
+            assert not access.visible_events(colleague).exists()
+
+    result = imports.import_file(
+        user, organisation, csv_bytes(events(3)), "cases.csv", progress=progress
+    )
+
+    assert result.ok, result.errors
+    assert written == [1, 2, 3] and len(sent) == 3
+    # What the process gets is what the database gets: no name, no place, sealed.
+    assert "V-1-0" in sent[0]  # an identifier is not confidential
+    assert not any(secret in batch for batch in sent for secret in SECRETS)
+    assert access.visible_events(colleague).count() == 3
+    assert EventVersion.objects.count() == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_batch_the_writing_process_cannot_write_leaves_nothing(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Someone records an event with the reference code the import's third batch was given,
+    between its making and its writing: the process's error reaches the import, which deletes
+    what it wrote."""
+    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
+    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
+    user = documentalist()
+    organisation = organisation_of(user)
+    before = Event.objects.count()
+    statements = bulk.NewEvents._statements
+    batches: list[int] = []
+
+    def clashing(self: bulk.NewEvents, batch: Any, job: ImportJob) -> Any:
+        made = statements(self, batch, job)
+        batches.append(1)
+        if len(batches) == 3:
+            EventFactory(organisation=organisation, reference_code=batch[0].event.reference_code)
+        return made
+
+    monkeypatch.setattr(bulk.NewEvents, "_statements", clashing)
+
+    result = imports.import_file(user, organisation, csv_bytes(events(4)), "cases.csv")
+
+    assert [e.message for e in result.errors] == [
+        "Someone else recorded some of these events meanwhile. Import the file again."
+    ]
+    assert Event.objects.count() == before + 1  # the other one
+    assert not Event.objects.exclude(pending_import=None).exists()
+    assert not Person.objects.exclude(pending_import=None).exists()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED

@@ -11,9 +11,11 @@ a file behind. So it goes in three steps:
 2. `NewEvents.write` inserts them in batches (events with their acts, involvements, new persons,
    terms and first versions), each batch one short transaction. Every event and new person is
    marked with the import's job (`pending_import`), which hides it from everyone
-   (`access.PUBLISHED`), so a batch written is not yet a half-import anyone can see. On SQLite
-   the writer pauses between batches, so that a report or a sign-in waiting for the database
-   gets it within a fraction of a second.
+   (`access.PUBLISHED`), so a batch written is not yet a half-import anyone can see. The ids of
+   all rows are reserved first, so that each batch is sealed and made ready outside any
+   transaction (`bulk_insert.prepare`): the transaction only runs its INSERTs, and a report or a
+   sign-in waiting for the database (SQLite lets one writer in at a time) gets it while the
+   next batch is made.
 3. `publish` unmarks them, one UPDATE per table, in the short transaction in which the import
    also makes its other changes (existing events and persons, through their services) and
    records its audit entry; if anything fails before, `discard` deletes the marked rows, in
@@ -33,14 +35,13 @@ from __future__ import annotations
 import datetime
 import gc
 import threading
-import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import connection, models, transaction
+from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -62,15 +63,17 @@ from amparo.cases.services.references import allocate_reference_codes, claim_ref
 from amparo.cases.services.snapshots import Aggregate, snapshot_diff, snapshot_of
 from amparo.core import audit, instances
 from amparo.core.audit_actions import AuditAction
-from amparo.core.bulk_insert import insert, insert_values
+from amparo.core.bulk_insert import Statement, number, prepare, prepare_values
 from amparo.core.models import Organisation, Term, User
+from amparo.core.statement_process import StatementProcess
 
-# Events per write transaction: on a laptop about a tenth of a second of writing.
+# Events per write transaction: on a laptop a few hundredths of a second of writing.
 BATCH_EVENTS = 200
-# After each batch, SQLite's writer waits this share of the batch's time (at most MAX_PAUSE):
-# a writer waiting for the lock retries every few milliseconds, and gets it then.
-PAUSE_SHARE = 0.25
-MAX_PAUSE = 0.05
+# Reference codes allocated or checked a query at a time (SQLite takes 32,766 values a query).
+CODES_PER_QUERY = 1000
+# From this many events, batches are written by a process of their own (`_BatchWriter`): it
+# takes about a second to start.
+PROCESS_FROM_EVENTS = BATCH_EVENTS * 10
 DELETE_BATCH = 500
 # An import writes a batch every fraction of a second: one silent this long was killed.
 ABANDONED_AFTER = datetime.timedelta(minutes=10)
@@ -194,47 +197,61 @@ class NewEvents:
     # --- writing ---------------------------------------------------------------------------
 
     def write(self, job: ImportJob, progress: Progress | None = None) -> None:
-        """Insert every event in batches, each in its own transaction, marked with `job`."""
-        total = len(self.events)
-        for start in range(0, total, BATCH_EVENTS):
-            began = time.monotonic()
-            batch = self.events[start : start + BATCH_EVENTS]
-            with transaction.atomic():
-                self._insert(batch, job)
-                ImportJob.objects.filter(pk=job.pk).update(
-                    done=models.F("done") + len(batch), heartbeat_at=timezone.now()
-                )
-            if progress is not None:
-                progress(start + len(batch), total)
-            if connection.vendor == "sqlite":
-                time.sleep(min(MAX_PAUSE, (time.monotonic() - began) * PAUSE_SHARE))
+        """Insert every event in batches, each in its own transaction, marked with `job`.
 
-    def _insert(self, batch: Sequence[NewEvent], job: ImportJob) -> None:
-        allocated = iter(
-            allocate_reference_codes(
-                self.organisation, sum(1 for item in batch if not item.reference_code)
-            )
-        )
-        claim_reference_codes(
-            self.organisation, [item.reference_code for item in batch if item.reference_code]
-        )
+        Every row's id is reserved first, so that each batch is made (its values sealed,
+        its first versions built: most of the work) outside any transaction; a batch's
+        transaction only runs its statements. A report or a sign-in waiting for the database
+        gets it while the next batch is made; outside a transaction, another process runs them
+        (`_BatchWriter`) while this one seals the next batch."""
+        self._number()
+        total = len(self.events)
+        with _BatchWriter(job, total, progress) as writer:
+            for start in range(0, total, BATCH_EVENTS):
+                batch = self.events[start : start + BATCH_EVENTS]
+                writer.write(self._statements(batch, job), len(batch))
+
+    def _number(self) -> None:
+        """Ids and reference codes for every row the import writes, reserved at once."""
+        number([person for item in self.events for person in item.new_persons])
+        number([item.event for item in self.events])
+        number([act for item in self.events for act, _terms in item.acts])
+        number([i for item in self.events for i in item.involvements])
+        claimed = [item for item in self.events if item.reference_code]
+        unclaimed = [item for item in self.events if not item.reference_code]
+        with transaction.atomic():
+            for start in range(0, len(claimed), CODES_PER_QUERY):
+                some = claimed[start : start + CODES_PER_QUERY]
+                codes = claim_reference_codes(self.organisation, [i.reference_code for i in some])
+                for item, code in zip(some, codes, strict=True):
+                    item.event.reference_code = code
+            for start in range(0, len(unclaimed), CODES_PER_QUERY):
+                some = unclaimed[start : start + CODES_PER_QUERY]
+                codes = allocate_reference_codes(self.organisation, len(some))
+                for item, code in zip(some, codes, strict=True):
+                    item.event.reference_code = code
+
+    def _statements(self, batch: Sequence[NewEvent], job: ImportJob) -> list[Statement]:
+        """The INSERTs of a batch (events with their acts, involvements, new persons, terms
+        and first versions), every value sealed."""
         persons = [person for item in batch for person in item.new_persons]
         for person in persons:
             person.pending_import = job
-        insert(persons, numbered=True)
-        insert_values(
-            Person.defender_types.through,
-            [
-                {"person_id": person.pk, "term_id": term.pk}
-                for person in persons
-                for term in self._types[id(person)]
-            ],
-        )
+        statements = [
+            prepare(persons),
+            prepare_values(
+                Person.defender_types.through,
+                [
+                    {"person_id": person.pk, "term_id": term.pk}
+                    for person in persons
+                    for term in self._types[id(person)]
+                ],
+            ),
+        ]
         for item in batch:
-            item.event.reference_code = item.reference_code or next(allocated)
             item.event.pending_import = job
             item.event.version = 1
-        insert([item.event for item in batch], numbered=True)
+        statements.append(prepare([item.event for item in batch]))
         # The related objects are set again, not their ids: setting an id clears the cached
         # object, and sealing (each act takes its event's data key) would fetch it row by row.
         acts = []
@@ -243,23 +260,26 @@ class NewEvents:
                 act.event = item.event
                 act.victim = act.victim
                 acts.append(act)
-        insert(acts, numbered=True)
-        insert_values(
-            Act.consequences.through,
-            [
-                {"act_id": act.pk, "term_id": term.pk}
-                for item in batch
-                for act, terms in item.acts
-                for term in terms
-            ],
+        statements.append(prepare(acts))
+        statements.append(
+            prepare_values(
+                Act.consequences.through,
+                [
+                    {"act_id": act.pk, "term_id": term.pk}
+                    for item in batch
+                    for act, terms in item.acts
+                    for term in terms
+                ],
+            )
         )
         involvements = [i for item in batch for i in item.involvements]
         for involvement in involvements:
             involvement.act = involvement.act
             involvement.perpetrator = involvement.perpetrator
-        insert(involvements, numbered=True)
+        statements.append(prepare(involvements))
         moment = timezone.now()
-        insert([self._first_version(item, job, moment) for item in batch])
+        statements.append(prepare([self._first_version(item, job, moment) for item in batch]))
+        return statements
 
     def _first_version(
         self, item: NewEvent, job: ImportJob, moment: datetime.datetime
@@ -313,6 +333,61 @@ class NewEvents:
                     for item in self.events[start : start + BATCH_EVENTS * 5]
                 ]
             )
+
+
+class _BatchWriter:
+    """Runs each batch's statements in its own transaction, and says how far the job got.
+
+    A large import hands them to a process of its own (`StatementProcess`), so that the next
+    batch is sealed meanwhile on the other core (a thread would wait for Python's lock after
+    every row it inserts). Inside the caller's transaction, which another connection could not
+    see into, and for a few batches, which would not repay starting it, they are run here."""
+
+    def __init__(self, job: ImportJob, total: int, progress: Progress | None) -> None:
+        self.job = job
+        self.total = total
+        self.progress = progress
+        self.done = 0
+        self._sent = 0  # events handed to the process, not yet written
+        separate = total >= PROCESS_FROM_EVENTS and not transaction.get_connection().in_atomic_block
+        self._process = StatementProcess() if separate else None
+
+    def __enter__(self) -> _BatchWriter:
+        return self
+
+    def write(self, statements: Sequence[Statement], events: int) -> None:
+        if self._process is None:
+            with transaction.atomic():
+                for statement in statements:
+                    statement.run()
+            self._written(events)
+            return
+        self._wait()
+        self._process.write(statements)
+        self._sent = events
+
+    def __exit__(self, *exc_info: object) -> None:
+        if self._process is None:
+            return
+        try:
+            if exc_info[0] is None:
+                self._wait()
+        finally:
+            # Its rows are deleted with the job's when this failed: it ends first.
+            self._process.close()
+
+    def _wait(self) -> None:
+        if self._process is not None and self._process.written():
+            events, self._sent = self._sent, 0
+            self._written(events)
+
+    def _written(self, events: int) -> None:
+        self.done += events
+        ImportJob.objects.filter(pk=self.job.pk).update(
+            done=models.F("done") + events, heartbeat_at=timezone.now()
+        )
+        if self.progress is not None:
+            self.progress(self.done, self.total)
 
 
 def queue(
