@@ -67,14 +67,15 @@ def on_events_changed_prepared(prepare: Prepare, apply: ApplyPrepared) -> None:
 
 def prepare(event_ids: Iterable[int]) -> Prepared:
     """The preparations for these events, made now: call it only for events that nothing but
-    the caller will change before it reports them with `events_changed(ids, prepared)`."""
+    the caller will change before it reports them with `events_changed(ids, prepared)`. (An
+    import's writing process calls it too, after each batch: what it gives is pickled.)"""
     ids = frozenset(int(pk) for pk in event_ids)
     if not ids:
         return Prepared()
     return Prepared({apply: make(ids) for make, apply in _prepared_callbacks})
 
 
-def events_changed(event_ids: Iterable[int], prepared: Prepared | None = None) -> None:
+def events_changed(event_ids: Iterable[int], prepared: Sequence[Prepared] = ()) -> None:
     """Tell every registered callback that these events changed (now, or at the batch's end)."""
     ids = frozenset(int(pk) for pk in event_ids)
     if not ids:
@@ -82,10 +83,9 @@ def events_changed(event_ids: Iterable[int], prepared: Prepared | None = None) -
     pending: set[int] | None = getattr(_state, "pending", None)
     if pending is not None:
         pending.update(ids)
-        if prepared is not None:
-            _state.prepared.append(prepared)
+        _state.prepared.extend(prepared)
         return
-    _call(ids, [] if prepared is None else [prepared])
+    _call(ids, list(prepared))
 
 
 def _call(ids: frozenset[int], prepared: list[Prepared]) -> None:

@@ -14,9 +14,10 @@ from __future__ import annotations
 
 import os
 import pickle
+import struct
 import subprocess
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -25,11 +26,16 @@ if TYPE_CHECKING:
     from amparo.core.bulk_insert import Statement
 
 _SOURCE = str(Path(__file__).resolve().parents[2])  # where the amparo package is
+_LENGTH = struct.Struct("!Q")  # before each message, its length
+# A function of a module (pickled by its name) and its arguments.
+Then = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 class StatementProcess:
-    """`write(statements)` hands a batch to the process, which runs it in one transaction;
-    `written()` waits until it has (raising what made it fail). At most one batch waits."""
+    """`write(statements, then)` hands a batch to the process, which runs it in one
+    transaction and then, if given, `then` (a module's function and its arguments, whose result
+    comes back: what is read of the rows just written); `written()` waits until it has, and
+    gives that result (raising what made it fail). At most one batch waits."""
 
     def __init__(self, database: str = "default") -> None:
         from django.conf import ENVIRONMENT_VARIABLE, settings
@@ -50,24 +56,24 @@ class StatementProcess:
         self._pending = False
         self._send((database, dict(connections[database].settings_dict)))
 
-    def write(self, statements: Sequence[Statement]) -> None:
+    def write(self, statements: Sequence[Statement], then: Then | None = None) -> None:
         self.written()
-        self._send(list(statements))
+        self._send((list(statements), then))
         self._pending = True
 
-    def written(self) -> bool:
-        """Wait for the batch sent last, if any: True if there was one."""
+    def written(self) -> Any:
+        """Wait for the batch sent last, if any: what its `then` gave (None without one)."""
         if not self._pending:
-            return False
+            return None
         self._pending = False
         assert self._process.stdout is not None
         try:
-            answer = pickle.load(self._process.stdout)  # noqa: S301 - our own process's
+            answer = _get(self._process.stdout)
         except EOFError:
             raise RuntimeError("The process writing the batches stopped.") from None
         if isinstance(answer, BaseException):
             raise answer
-        return True
+        return answer
 
     def close(self) -> None:
         """Wait for the batch sent last (its error, if any, is the caller's to raise first)
@@ -87,32 +93,33 @@ class StatementProcess:
     def _send(self, message: Any) -> None:
         assert self._process.stdin is not None
         try:
-            pickle.dump(message, self._process.stdin, protocol=pickle.HIGHEST_PROTOCOL)
-            self._process.stdin.flush()
+            _put(self._process.stdin, message)
         except BrokenPipeError:
             raise RuntimeError("The process writing the batches stopped.") from None
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """Each batch in a transaction, answered with True, or with what went wrong (and then no
-    more)."""
+    """Each batch in a transaction, then its `then`, answered with what that gave, or with what
+    went wrong (and then no more)."""
     import django
 
     django.setup()
     from django.db import connections, transaction
 
-    database, settings = pickle.load(requests)  # noqa: S301 - from the process that started us
+    database, settings = _get(requests)
     connections[database].settings_dict.update(settings)
     try:
-        while (statements := pickle.load(requests)) is not None:  # noqa: S301 - idem
+        while (request := _get(requests)) is not None:
+            statements, then = request
             try:
                 with transaction.atomic(using=database):
                     for statement in statements:
                         statement.run(database)
+                answer = None if then is None else then[0](*then[1])
             except Exception as error:
                 _answer(answers, _sendable(error))
                 break
-            _answer(answers, True)
+            _answer(answers, answer)
     except EOFError:
         pass  # the sender ended
     finally:
@@ -120,8 +127,29 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def _answer(answers: IO[bytes], message: Any) -> None:
-    pickle.dump(message, answers, protocol=pickle.HIGHEST_PROTOCOL)
-    answers.flush()
+    _put(answers, message)
+
+
+def _put(stream: IO[bytes], message: Any) -> None:
+    """Pickled whole first, then written at once with its length: the reader takes it in one
+    read, and the writer does not wait while it is unpickled bit by bit."""
+    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    stream.write(_LENGTH.pack(len(data)))
+    stream.write(data)
+    stream.flush()
+
+
+def _get(stream: IO[bytes]) -> Any:
+    """What `_put` wrote (EOFError if the stream ended)."""
+    header = _read(stream, _LENGTH.size)
+    return pickle.loads(_read(stream, _LENGTH.unpack(header)[0]))  # noqa: S301 - our own process's
+
+
+def _read(stream: IO[bytes], size: int) -> bytes:
+    data = stream.read(size)
+    if len(data) < size:
+        raise EOFError
+    return data
 
 
 def _sendable(error: Exception) -> Exception:
