@@ -67,15 +67,14 @@ def on_events_changed_prepared(prepare: Prepare, apply: ApplyPrepared) -> None:
 
 def prepare(event_ids: Iterable[int]) -> Prepared:
     """The preparations for these events, made now: call it only for events that nothing but
-    the caller will change before it reports them with `events_changed(ids, prepared)`. (An
-    import's writing process calls it too, after each batch: what it gives is pickled.)"""
+    the caller will change before it reports them with `events_changed(ids, prepared)`."""
     ids = frozenset(int(pk) for pk in event_ids)
     if not ids:
         return Prepared()
     return Prepared({apply: make(ids) for make, apply in _prepared_callbacks})
 
 
-def events_changed(event_ids: Iterable[int], prepared: Sequence[Prepared] = ()) -> None:
+def events_changed(event_ids: Iterable[int], prepared: Prepared | None = None) -> None:
     """Tell every registered callback that these events changed (now, or at the batch's end)."""
     ids = frozenset(int(pk) for pk in event_ids)
     if not ids:
@@ -83,9 +82,10 @@ def events_changed(event_ids: Iterable[int], prepared: Sequence[Prepared] = ()) 
     pending: set[int] | None = getattr(_state, "pending", None)
     if pending is not None:
         pending.update(ids)
-        _state.prepared.extend(prepared)
+        if prepared is not None:
+            _state.prepared.append(prepared)
         return
-    _call(ids, list(prepared))
+    _call(ids, [] if prepared is None else [prepared])
 
 
 def _call(ids: frozenset[int], prepared: list[Prepared]) -> None:

@@ -17,7 +17,7 @@ import pickle
 import struct
 import subprocess
 import sys
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from contextlib import suppress
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any
@@ -27,15 +27,11 @@ if TYPE_CHECKING:
 
 _SOURCE = str(Path(__file__).resolve().parents[2])  # where the amparo package is
 _LENGTH = struct.Struct("!Q")  # before each message, its length
-# A function of a module (pickled by its name) and its arguments.
-Then = tuple[Callable[..., Any], tuple[Any, ...]]
 
 
 class StatementProcess:
-    """`write(statements, then)` hands a batch to the process, which runs it in one
-    transaction and then, if given, `then` (a module's function and its arguments, whose result
-    comes back: what is read of the rows just written); `written()` waits until it has, and
-    gives that result (raising what made it fail). At most one batch waits."""
+    """`write(statements)` hands a batch to the process, which runs it in one transaction;
+    `written()` waits until it has (raising what made it fail). At most one batch waits."""
 
     def __init__(self, database: str = "default") -> None:
         from django.conf import ENVIRONMENT_VARIABLE, settings
@@ -56,15 +52,15 @@ class StatementProcess:
         self._pending = False
         self._send((database, dict(connections[database].settings_dict)))
 
-    def write(self, statements: Sequence[Statement], then: Then | None = None) -> None:
+    def write(self, statements: Sequence[Statement]) -> None:
         self.written()
-        self._send((list(statements), then))
+        self._send(list(statements))
         self._pending = True
 
-    def written(self) -> Any:
-        """Wait for the batch sent last, if any: what its `then` gave (None without one)."""
+    def written(self) -> bool:
+        """Wait for the batch sent last, if any: True if there was one."""
         if not self._pending:
-            return None
+            return False
         self._pending = False
         assert self._process.stdout is not None
         try:
@@ -73,7 +69,7 @@ class StatementProcess:
             raise RuntimeError("The process writing the batches stopped.") from None
         if isinstance(answer, BaseException):
             raise answer
-        return answer
+        return True
 
     def close(self) -> None:
         """Wait for the batch sent last (its error, if any, is the caller's to raise first)
@@ -99,8 +95,8 @@ class StatementProcess:
 
 
 def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
-    """Each batch in a transaction, then its `then`, answered with what that gave, or with what
-    went wrong (and then no more)."""
+    """Each batch in a transaction, answered with True, or with what went wrong (and then no
+    more)."""
     import django
 
     django.setup()
@@ -109,17 +105,15 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     database, settings = _get(requests)
     connections[database].settings_dict.update(settings)
     try:
-        while (request := _get(requests)) is not None:
-            statements, then = request
+        while (statements := _get(requests)) is not None:
             try:
                 with transaction.atomic(using=database):
                     for statement in statements:
                         statement.run(database)
-                answer = None if then is None else then[0](*then[1])
             except Exception as error:
                 _answer(answers, _sendable(error))
                 break
-            _answer(answers, answer)
+            _answer(answers, True)
     except EOFError:
         pass  # the sender ended
     finally:

@@ -1178,25 +1178,28 @@ def _write(
     actor, organisation = writer.actor, writer.organisation
     new = writer.new_events
     job = bulk.start(actor, organisation, job, rows=result.rows, events=len(new.events))
-    # What derives from the events (statistics) follows once, for all of them, as they are
-    # published; what can be read of it is read as each batch is written, so that the
-    # transaction that publishes holds the database only to write. Not for events that change
-    # in it: those whose persons the import changes, and all when `after` adds to them.
-    changed_persons = set(new.person_changes)
     try:
-        prepared = new.write(
-            job,
-            None if progress is None else partial(progress, ImportJob.Status.WRITING),
-            None
-            if after is not None
-            else lambda item: not any(person.pk in changed_persons for person in item.persons),
-        )
+        new.write(job, None if progress is None else partial(progress, ImportJob.Status.WRITING))
         # The new persons are recorded now: changes to recorded events link them, not again.
         for item in new.events:
             for person in item.new_persons:
                 data = writer.new_inputs.get(("id", person.external_id))
                 if data is not None:
                     data.person = person
+        # What derives from the events (statistics) follows once, for all of them, as they
+        # are published; what can be read of it is read now, so that the transaction that
+        # publishes holds the database only to write. Not for events that change in it: those
+        # whose persons the import changes, and all when `after` adds to them.
+        changed_persons = set(new.person_changes)
+        prepared = hooks.prepare(
+            ()
+            if after is not None
+            else (
+                item.event.pk
+                for item in new.events
+                if not any(person.pk in changed_persons for person in item.persons)
+            )
+        )
         with transaction.atomic(), hooks.batched():
             created = {item.event.external_id: item.event for item in new.events}
             _change_recorded(writer, actions, after, created)

@@ -45,7 +45,7 @@ from django.db import models, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from amparo.cases import access, hooks
+from amparo.cases import access
 from amparo.cases.models import (
     Act,
     Event,
@@ -196,30 +196,20 @@ class NewEvents:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def write(
-        self,
-        job: ImportJob,
-        progress: Progress | None = None,
-        preparable: Callable[[NewEvent], bool] | None = None,
-    ) -> list[hooks.Prepared]:
+    def write(self, job: ImportJob, progress: Progress | None = None) -> None:
         """Insert every event in batches, each in its own transaction, marked with `job`.
 
         Every row's id is reserved first, so that each batch is made (its values sealed,
         its first versions built: most of the work) outside any transaction; a batch's
         transaction only runs its statements. A report or a sign-in waiting for the database
         gets it while the next batch is made; outside a transaction, another process runs them
-        (`_BatchWriter`) while this one seals the next batch.
-
-        What derives from the `preparable` events (`hooks.prepare`: the statistics facts) is
-        read after each batch is written, as it is, and returned."""
+        (`_BatchWriter`) while this one seals the next batch."""
         self._number()
         total = len(self.events)
         with _BatchWriter(job, total, progress) as writer:
             for start in range(0, total, BATCH_EVENTS):
                 batch = self.events[start : start + BATCH_EVENTS]
-                ready = [] if preparable is None else [i for i in batch if preparable(i)]
-                writer.write(self._statements(batch, job), len(batch), ready)
-        return writer.prepared
+                writer.write(self._statements(batch, job), len(batch))
 
     def _number(self) -> None:
         """Ids and reference codes for every row the import writes, reserved at once."""
@@ -358,7 +348,6 @@ class _BatchWriter:
         self.total = total
         self.progress = progress
         self.done = 0
-        self.prepared: list[hooks.Prepared] = []
         self._sent = 0  # events handed to the process, not yet written
         separate = total >= PROCESS_FROM_EVENTS and not transaction.get_connection().in_atomic_block
         self._process = StatementProcess() if separate else None
@@ -366,19 +355,15 @@ class _BatchWriter:
     def __enter__(self) -> _BatchWriter:
         return self
 
-    def write(
-        self, statements: Sequence[Statement], events: int, ready: Sequence[NewEvent]
-    ) -> None:
-        """Write a batch of `events` events, and prepare what derives from the `ready` ones."""
-        ids = tuple(item.event.pk for item in ready)
+    def write(self, statements: Sequence[Statement], events: int) -> None:
         if self._process is None:
             with transaction.atomic():
                 for statement in statements:
                     statement.run()
-            self._written(events, hooks.prepare(ids))
+            self._written(events)
             return
         self._wait()
-        self._process.write(statements, (hooks.prepare, (ids,)))
+        self._process.write(statements)
         self._sent = events
 
     def __exit__(self, *exc_info: object) -> None:
@@ -392,14 +377,12 @@ class _BatchWriter:
             self._process.close()
 
     def _wait(self) -> None:
-        if self._process is not None and self._sent:
-            prepared = self._process.written()
+        if self._process is not None and self._process.written():
             events, self._sent = self._sent, 0
-            self._written(events, prepared)
+            self._written(events)
 
-    def _written(self, events: int, prepared: hooks.Prepared) -> None:
+    def _written(self, events: int) -> None:
         self.done += events
-        self.prepared.append(prepared)
         ImportJob.objects.filter(pk=self.job.pk).update(
             done=models.F("done") + events, heartbeat_at=timezone.now()
         )
