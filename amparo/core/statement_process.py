@@ -50,12 +50,13 @@ class StatementProcess:
             env=environment,
         )
         self._pending = False
+        self._used = False  # whether a batch was ever sent
         self._send((database, dict(connections[database].settings_dict)))
 
     def write(self, statements: Sequence[Statement]) -> None:
         self.written()
         self._send(list(statements))
-        self._pending = True
+        self._pending = self._used = True
 
     def written(self) -> bool:
         """Wait for the batch sent last, if any: True if there was one."""
@@ -74,10 +75,14 @@ class StatementProcess:
     def close(self) -> None:
         """Wait for the batch sent last (its error, if any, is the caller's to raise first)
         and end the process."""
+        if self._process.returncode is not None:
+            return  # closed already
+        if not self._used:
+            self._process.kill()  # it may still be starting, and has nothing to write
         try:
             with suppress(Exception):
                 self.written()
-            with suppress(OSError):
+            with suppress(OSError, RuntimeError, ValueError):
                 self._send(None)
         finally:
             for stream in (self._process.stdin, self._process.stdout):

@@ -301,3 +301,30 @@ def test_a_batch_the_writing_process_cannot_write_leaves_nothing(
     assert not Event.objects.exclude(pending_import=None).exists()
     assert not Person.objects.exclude(pending_import=None).exists()
     assert ImportJob.objects.get().status == ImportJob.Status.FAILED
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_writing_process_started_for_a_file_that_fails_its_checks_is_ended(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """It starts while the events are checked, to be ready for the first batch."""
+    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
+    user = documentalist()
+    organisation = organisation_of(user)
+    started: list[StatementProcess] = []
+    start = StatementProcess.__init__
+
+    def recorded(self: StatementProcess, *args: Any) -> None:
+        start(self, *args)
+        started.append(self)
+
+    monkeypatch.setattr(StatementProcess, "__init__", recorded)
+    rows = events(2)
+    rows = [
+        {**row, "event_title": "x" * 301} if row["event_id"] == "NEW-1" else row for row in rows
+    ]
+
+    result = imports.import_file(user, organisation, csv_bytes(rows), "cases.csv")
+
+    assert not result.ok and not Event.objects.exists()
+    assert len(started) == 1 and started[0]._process.returncode is not None

@@ -765,6 +765,8 @@ class _Writer:
         self.by_pk: dict[int, Person] = {}
         # One input per new person of the file, whichever events they appear in.
         self.new_inputs: dict[tuple[str, ...], services.PersonInput] = {}
+        # What becomes of each event of the file: "create", "update" or "unchanged".
+        self.actions: list[tuple[EventSpec, str, Event | None]] = []
 
     def prefetch_persons(self, specs: Sequence[EventSpec]) -> None:
         """Read the recorded persons that the file's identifiers name, a few queries in all."""
@@ -1088,9 +1090,38 @@ def write_specs(
     events just created (by external id), reporting its problems in `writer.errors`."""
     writer = _Writer(actor, organisation, cells or {})
     existing = _existing_events(organisation, specs)
+    if not result.dry_run:
+        writer.new_events.expect(sum(1 for spec in specs if spec.external_id not in existing))
+    try:
+        _check_and_write(writer, specs, existing, result, after, job, progress)
+    finally:
+        writer.new_events.close()
+    if not result.errors:
+        result.outcomes = [
+            EventOutcome(
+                spec.row,
+                spec.external_id,
+                action,
+                event.reference_code if event is not None else "",
+                spec.title or (event.title if event is not None else ""),
+            )
+            for spec, action, event in _with_created(writer, writer.actions)
+        ]
+    return result
+
+
+def _check_and_write(
+    writer: _Writer,
+    specs: Sequence[EventSpec],
+    existing: dict[str, Event],
+    result: ImportResult,
+    after: After | None,
+    job: ImportJob | None,
+    progress: Progress | None,
+) -> None:
     writer.prefetch_persons(specs)
     current = writer.current_specs([e for s in specs if (e := existing.get(s.external_id))])
-    actions: list[tuple[EventSpec, str, Event | None]] = []
+    actions = writer.actions
     for index, spec in enumerate(specs, start=1):
         event = existing.get(spec.external_id)
         try:
@@ -1114,18 +1145,6 @@ def write_specs(
         else:
             _write(writer, actions, after, result, job, progress)
     result.errors = writer.errors
-    if not result.errors:
-        result.outcomes = [
-            EventOutcome(
-                spec.row,
-                spec.external_id,
-                action,
-                event.reference_code if event is not None else "",
-                spec.title or (event.title if event is not None else ""),
-            )
-            for spec, action, event in _with_created(writer, actions)
-        ]
-    return result
 
 
 def _with_created(

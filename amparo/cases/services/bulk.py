@@ -71,8 +71,9 @@ from amparo.core.statement_process import StatementProcess
 BATCH_EVENTS = 200
 # Reference codes allocated or checked a query at a time (SQLite takes 32,766 values a query).
 CODES_PER_QUERY = 1000
-# From this many events, batches are written by a process of their own (`_BatchWriter`): it
-# takes about a second to start.
+# From this many events, batches are written by a process of their own (`_BatchWriter`): a
+# new interpreter setting Django up takes one to three seconds to start (while the events are
+# checked), which a few batches would not repay.
 PROCESS_FROM_EVENTS = BATCH_EVENTS * 10
 DELETE_BATCH = 500
 # An import writes a batch every fraction of a second: one silent this long was killed.
@@ -138,6 +139,20 @@ class NewEvents:
         self._types: dict[int, list[Term]] = {}  # their defender types, by id() of the person
         # Existing persons whose details the new events change: changed on publication.
         self.person_changes: dict[int, tuple[Person, PersonInput]] = {}
+        self._process: StatementProcess | None = None
+
+    def expect(self, count: int) -> None:
+        """Say how many events are about to be added, before they are checked: a large import
+        starts its writing process now (`_BatchWriter`), so that it is ready when the first
+        batch is. `close` ends it, whatever happens."""
+        if count >= PROCESS_FROM_EVENTS and not transaction.get_connection().in_atomic_block:
+            self._process = StatementProcess()
+
+    def close(self) -> None:
+        """End the writing process, if any (its batches written, or abandoned on a failure)."""
+        if self._process is not None:
+            process, self._process = self._process, None
+            process.close()
 
     def add(self, data: EventInput, handle: Any) -> NewEvent:
         """Build and check the event: raises what `create_event` raises, keyed the same way."""
@@ -206,7 +221,8 @@ class NewEvents:
         (`_BatchWriter`) while this one seals the next batch."""
         self._number()
         total = len(self.events)
-        with _BatchWriter(job, total, progress) as writer:
+        process, self._process = self._process, None  # the writer ends it
+        with _BatchWriter(job, total, progress, process) as writer:
             for start in range(0, total, BATCH_EVENTS):
                 batch = self.events[start : start + BATCH_EVENTS]
                 writer.write(self._statements(batch, job), len(batch))
@@ -338,19 +354,25 @@ class NewEvents:
 class _BatchWriter:
     """Runs each batch's statements in its own transaction, and says how far the job got.
 
-    A large import hands them to a process of its own (`StatementProcess`), so that the next
-    batch is sealed meanwhile on the other core (a thread would wait for Python's lock after
-    every row it inserts). Inside the caller's transaction, which another connection could not
-    see into, and for a few batches, which would not repay starting it, they are run here."""
+    A large import hands them to a process of its own (`StatementProcess`, started by
+    `NewEvents.expect`), so that the next batch is sealed meanwhile on the other core (a thread
+    would wait for Python's lock after every row it inserts). Inside the caller's transaction,
+    which another connection could not see into, and for a few batches, which would not repay
+    starting it, they are run here."""
 
-    def __init__(self, job: ImportJob, total: int, progress: Progress | None) -> None:
+    def __init__(
+        self,
+        job: ImportJob,
+        total: int,
+        progress: Progress | None,
+        process: StatementProcess | None,
+    ) -> None:
         self.job = job
         self.total = total
         self.progress = progress
         self.done = 0
         self._sent = 0  # events handed to the process, not yet written
-        separate = total >= PROCESS_FROM_EVENTS and not transaction.get_connection().in_atomic_block
-        self._process = StatementProcess() if separate else None
+        self._process = process
 
     def __enter__(self) -> _BatchWriter:
         return self
