@@ -229,13 +229,19 @@ def test_writing_a_batch_takes_as_many_queries_for_many_events_as_for_one(
 SECRETS = ("Akinyi Odera", "Inspector Kiprono Mutai", "Radio Sauti ya Jamii")
 
 
+@pytest.fixture
+def writing_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Imports of any size write through a process of their own, a batch per event."""
+    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
+    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
+
+
 # Last in the module: a transactional test empties the database when it ends.
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writing_process")
 def test_a_large_import_hands_its_sealed_batches_to_a_process_that_writes_them(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
-    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
     user = documentalist()
     organisation = organisation_of(user)
     colleague = member(Role.DOCUMENTALIST, Clearance.STRICTLY_CONFIDENTIAL, organisation)
@@ -269,14 +275,13 @@ def test_a_large_import_hands_its_sealed_batches_to_a_process_that_writes_them(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writing_process")
 def test_a_batch_the_writing_process_cannot_write_leaves_nothing(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Someone records an event with the reference code the import's third batch was given,
     between its making and its writing: the process's error reaches the import, which deletes
     what it wrote."""
-    monkeypatch.setattr(bulk, "BATCH_EVENTS", 1)
-    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
     user = documentalist()
     organisation = organisation_of(user)
     before = Event.objects.count()
@@ -304,11 +309,11 @@ def test_a_batch_the_writing_process_cannot_write_leaves_nothing(
 
 
 @pytest.mark.django_db(transaction=True)
+@pytest.mark.usefixtures("writing_process")
 def test_the_writing_process_started_for_a_file_that_fails_its_checks_is_ended(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """It starts while the events are checked, to be ready for the first batch."""
-    monkeypatch.setattr(bulk, "PROCESS_FROM_EVENTS", 1)
     user = documentalist()
     organisation = organisation_of(user)
     started: list[StatementProcess] = []
