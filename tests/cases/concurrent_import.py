@@ -84,8 +84,21 @@ def main(directory: Path, rows: int) -> dict[str, Any]:
     from django.test import Client
 
     from amparo.cases.exchange import imports
+    from amparo.cases.services import bulk
+    from amparo.core.statement_process import StatementProcess
     from tests.bench.imports import csv_file, table_rows
 
+    # A few thousand rows, written as a large import writes them: by a process of its own,
+    # whose transactions the reports wait for. The batches it is handed are counted.
+    bulk.PROCESS_FROM_EVENTS = bulk.BATCH_EVENTS
+    handed: list[int] = []
+    write = StatementProcess.write
+
+    def counted(process: StatementProcess, statements: Any) -> None:
+        handed.append(len(statements))
+        write(process, statements)
+
+    StatementProcess.write = counted  # type: ignore[method-assign,assignment]
     user, organisation = _world()
     data = csv_file(table_rows(rows, prefix="CONC"))
     outcome: dict[str, Any] = {}
@@ -115,6 +128,7 @@ def main(directory: Path, rows: int) -> dict[str, Any]:
     return {
         **outcome,
         "rows": rows,
+        "batches_by_process": len(handed),
         "events": Event.objects.count(),
         "reports": [[get, post, round(seconds, 3)] for get, post, seconds in reports],
         "submissions": Submission.objects.count(),

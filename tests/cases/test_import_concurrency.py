@@ -35,6 +35,7 @@ def test_reports_are_answered_and_accepted_while_a_large_import_writes(tmp_path:
 
     assert "exception" not in figures and figures["errors"] == []
     assert figures["created"] == figures["events"] > 0
+    assert figures["batches_by_process"] > 1  # as a large import writes
     reports = figures["reports"]
     assert reports, "the import ended before a report could be sent"
     assert all(get == 200 and post == 200 for get, post, _seconds in reports), reports

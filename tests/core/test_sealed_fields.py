@@ -2,18 +2,22 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
+from django.conf import settings
 from django.core.exceptions import FieldError
 from django.db import transaction
 from django.db.models import TextField
 from django.db.models.functions import Cast
 from django.template import Context, Template
+from django.utils import translation
 
 from amparo.core import bulk_insert, crypto, custody, keychain, sealing
 from amparo.core.fields import LockedValue, holds_locked
 from amparo.intake.access import KEY_PURPOSE
 from tests.factories import OrganisationFactory
-from tests.fieldtest.models import SealedSecret
+from tests.fieldtest.models import SealedSecret, Secret
 
 pytestmark = [pytest.mark.django_db, pytest.mark.only_real_keys]
 
@@ -153,3 +157,19 @@ def test_a_locked_value_is_found_at_any_depth_of_a_snapshot() -> None:
     assert holds_locked(locked)
     assert holds_locked({**snapshot, "persons": [{"full_name": "Akinyi"}, {"full_name": locked}]})
     assert holds_locked({"acts": [(1, [{"remarks": locked}])]})
+
+
+@pytest.mark.parametrize("language", [code for code, _name in settings.LANGUAGES])
+def test_a_locked_value_read_in_any_language_is_never_written_into_json(language: str) -> None:
+    """Writing JSON looks for a LockedValue only when the text reads as the label: a value read
+    while any language of the site was active is still refused, deep in a snapshot."""
+    field = Secret._meta.get_field("details")
+    with translation.override(language):
+        locked = LockedValue("amp2:…")
+    snapshot = {"persons": [{"full_name": "Akinyi"}, {"full_name": locked, "types": [3]}]}
+
+    with translation.override("en"), pytest.raises(custody.KeysLocked):
+        field.encode(snapshot)
+    # Someone who types the label's words into a note has them kept.
+    quoted = {"notes": f"They wrote {str(locked)!r} in the file."}
+    assert json.loads(field.encode(quoted)) == quoted
