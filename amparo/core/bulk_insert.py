@@ -17,14 +17,18 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from operator import attrgetter
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
-from amparo.core import custody
+from amparo.core import custody, sealing
 from amparo.core.fields import BlindIndexField, EncryptedField
+
+if TYPE_CHECKING:
+    import uuid
 
 # Fields whose Python values the database drivers take as they are.
 _PLAIN = (
@@ -89,10 +93,18 @@ def prepare(rows: Sequence[models.Model]) -> Statement:
     derived = [f for f in fields if isinstance(f, BlindIndexField | EncryptedField)]
     plain = [f for f in fields if not isinstance(f, BlindIndexField | EncryptedField)]
     read = _reader([f.attname for f in plain])
+    # Each field's values under one data key are sealed with one sealer (see FieldSealer).
+    sealers: dict[tuple[uuid.UUID, int], sealing.FieldSealer] = {}
+    derive = [
+        partial(f.sealed_value, sealers=sealers)
+        if isinstance(f, EncryptedField)
+        else partial(f.pre_save, add=True)
+        for f in derived
+    ]
     statement = _statement(
         model,
         [*plain, *derived],
-        [[*read(row), *[f.pre_save(row, True) for f in derived]] for row in rows],
+        [[*read(row), *[value(row) for value in derive]] for row in rows],
     )
     for row in rows:
         row._state.adding = False

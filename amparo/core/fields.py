@@ -56,6 +56,8 @@ from django.utils.translation import gettext_lazy
 from amparo.core import crypto, sealing
 
 if TYPE_CHECKING:
+    import uuid
+
     from django.db.models.lookups import Lookup, Transform
     from django.db.models.sql.compiler import SQLCompiler, _AsSqlType
 
@@ -183,19 +185,32 @@ class EncryptedField(_Field[_ST, _GT]):
         raise NotImplementedError
 
     def pre_save(self, model_instance: models.Model, add: bool) -> Any:
+        return self.sealed_value(model_instance, {})
+
+    def sealed_value(
+        self,
+        model_instance: models.Model,
+        sealers: dict[tuple[uuid.UUID, int], sealing.FieldSealer],
+    ) -> Any:
+        """`pre_save`'s value, sealed with the sealer of `sealers` for this field and data key
+        (made there if it has none; keyed by the field's id): a bulk write passes the same
+        dictionary for all its rows."""
         value = getattr(model_instance, self.attname)
         if self.sealed_by is None or value is None or isinstance(value, LockedValue):
             return value
-        from amparo.core import custody
-
-        data_key_id = getattr(model_instance, f"{self.sealed_by}_id")
+        data_key_id = getattr(model_instance, self.sealed_by + "_id")
         if data_key_id is None:
             # A row not yet moved to a data key (`amparo keys migrate` moves it): the ring.
             return _Ciphertext(crypto.encrypt_text(self.encode(value), self.purpose))
-        raw = custody.require_data_key(data_key_id)
-        return _Ciphertext(
-            sealing.encrypt_field(raw, data_key_id, self.encode(value), self.purpose)
-        )
+        sealer = sealers.get((data_key_id, id(self)))
+        if sealer is None:
+            from amparo.core import custody
+
+            raw = custody.require_data_key(data_key_id)
+            sealer = sealers[data_key_id, id(self)] = sealing.FieldSealer(
+                raw, data_key_id, self.purpose
+            )
+        return _Ciphertext(sealer.seal(self.encode(value)))
 
     def get_prep_value(self, value: Any) -> str | None:
         if value is None:

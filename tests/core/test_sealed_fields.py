@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 
 import pytest
@@ -31,6 +32,11 @@ def stored(secret: SealedSecret, column: str = "name") -> str:
         .values_list("raw", flat=True)
         .get()
     )
+
+
+def nonce_of(token: str) -> bytes:
+    body = token.split(":", 2)[2]
+    return base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))[: sealing.NONCE_BYTES]
 
 
 @pytest.fixture
@@ -110,6 +116,33 @@ def test_bulk_create_and_bulk_insert_seal_each_value(
     assert [row.name for row in rows] == [NAME, NAME]
     assert stored(made[0]).startswith("amp2:")
     assert all(stored(row).startswith("amp2:") for row in rows)
+
+
+def test_a_bulk_write_seals_every_value_with_its_own_nonce_under_its_own_row_s_key(
+    sealed: tuple[SealedSecret, keychain.Keychain],
+) -> None:
+    # A bulk write makes each field's cipher once per data key (sealing.FieldSealer): equal
+    # values must still differ when sealed, and no row may take another row's key or another
+    # field's associated data.
+    secret, chain = sealed
+    with keychain.using(chain):
+        other_key = custody.new_data_key(OrganisationFactory(), 1, KEY_PURPOSE)
+        rows = [
+            SealedSecret(data_key_id=key, name=NAME, details=NAME)
+            for key in [secret.data_key_id, other_key.pk] * 3
+        ]
+        bulk_insert.insert(rows, numbered=True)
+        tokens = [stored(row, column) for row in rows for column in ("name", "details")]
+        assert len(set(tokens)) == len(tokens)
+        nonces = {nonce_of(token) for token in tokens}
+        assert len(nonces) == len(tokens)
+        for row in rows:
+            assert sealing.data_key_id_of(stored(row)) == row.data_key_id
+            raw = custody.require_data_key(row.data_key_id)  # type: ignore[arg-type]
+            assert sealing.decrypt_field(raw, stored(row), "fieldtest.sealedsecret.name") == NAME
+            with pytest.raises(sealing.SealingError):
+                sealing.decrypt_field(raw, stored(row, "details"), "fieldtest.sealedsecret.name")
+        assert [again.name for again in SealedSecret.objects.filter(label="")] == [NAME] * 7
 
 
 def test_writing_a_sealed_value_without_its_key_is_refused_not_half_written(

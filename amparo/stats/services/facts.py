@@ -30,7 +30,7 @@ from django.db import transaction
 from amparo.analysis.facts import victim_pseudonym
 from amparo.cases.models import Act, DatePrecision, Involvement, Person, Source
 from amparo.core import access as core_access
-from amparo.core import audit, crypto
+from amparo.core import audit, crypto, instances
 from amparo.core.audit_actions import AuditAction
 from amparo.core.bulk_insert import insert, insert_values
 from amparo.core.models import User
@@ -144,7 +144,8 @@ def _fact(act: dict[str, Any], related: _Related, key: bytes) -> Fact:
     ]
     sources = related.sources.get(act["event_id"], [])
     law = related.laws.get(act["id"])
-    return Fact(
+    return instances.new(
+        Fact,
         act_id=act["id"],
         event_id=act["event_id"],
         victim_id=victim_pseudonym(key, act["victim_id"]),
