@@ -167,11 +167,14 @@ def test_the_command_shows_its_progress(tmp_path: Any) -> None:
 def test_an_import_collects_garbage_seldom_while_it_runs_and_restores_the_collector_after() -> None:
     user = documentalist()
     organisation = organisation_of(user)
-    before = gc.get_threshold()
+    before, frozen_before = gc.get_threshold(), gc.get_freeze_count()
     during: list[tuple[int, int, int]] = []
+    frozen: list[int] = []
 
     def progress(stage: str, done: int, total: int) -> None:
         during.append(gc.get_threshold())
+        if stage == ImportJob.Status.WRITING:
+            frozen.append(gc.get_freeze_count())  # what was built is out of the collector's sight
 
     with bulk.collecting_seldom():  # another import running in another thread meanwhile
         result = imports.import_file(
@@ -180,7 +183,9 @@ def test_an_import_collects_garbage_seldom_while_it_runs_and_restores_the_collec
         assert gc.get_threshold()[0] >= bulk.YOUNG_COLLECTION_THRESHOLD
     assert result.ok, result.errors
     assert during and all(t[0] >= bulk.YOUNG_COLLECTION_THRESHOLD for t in during)
+    assert frozen and all(count > frozen_before for count in frozen)
     assert gc.get_threshold() == before
+    assert gc.get_freeze_count() == frozen_before  # and back in it
 
 
 def test_an_import_that_fails_still_restores_the_collector() -> None:
