@@ -15,16 +15,15 @@ channel) prepares its next rows outside its transactions, their ids reserved fir
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import partial
-from operator import attrgetter
 from typing import TYPE_CHECKING, Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, models, transaction
 from django.utils import timezone
 
-from amparo.core import custody, sealing
+from amparo.core import custody, instances, sealing
 from amparo.core.fields import BlindIndexField, EncryptedField
 
 if TYPE_CHECKING:
@@ -92,7 +91,7 @@ def prepare(rows: Sequence[models.Model]) -> Statement:
     # read in one call a row.
     derived = [f for f in fields if isinstance(f, BlindIndexField | EncryptedField)]
     plain = [f for f in fields if not isinstance(f, BlindIndexField | EncryptedField)]
-    read = _reader([f.attname for f in plain])
+    read = instances.reader([f.attname for f in plain])
     # Each field's values under one data key are sealed with one sealer (see FieldSealer).
     sealers: dict[tuple[uuid.UUID, int], sealing.FieldSealer] = {}
     derive = [
@@ -109,17 +108,6 @@ def prepare(rows: Sequence[models.Model]) -> Statement:
     for row in rows:
         row._state.adding = False
     return statement
-
-
-def _reader(names: Sequence[str]) -> Callable[[models.Model], tuple[Any, ...]]:
-    """A function giving a row's values of these attributes, as a tuple."""
-    if len(names) == 1:
-        one = attrgetter(names[0])
-        return lambda row: (one(row),)
-    if not names:
-        return lambda row: ()
-    many: Callable[[models.Model], tuple[Any, ...]] = attrgetter(*names)
-    return many
 
 
 def insert_values(model: type[models.Model], rows: Sequence[dict[str, Any]]) -> None:

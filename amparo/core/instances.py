@@ -11,6 +11,8 @@ called).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
+from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import models
@@ -48,3 +50,15 @@ def _copiable(model: type[models.Model]) -> bool:
             f.has_default() and callable(f.default) for f in model._meta.concrete_fields
         )
     return not called
+
+
+def reader(names: Sequence[str]) -> Callable[[models.Model], tuple[Any, ...]]:
+    """A function giving an instance's values of these attributes as a tuple, in one call:
+    what a bulk write or a version reads of thousands of rows."""
+    if len(names) == 1:
+        one = attrgetter(names[0])
+        return lambda row: (one(row),)
+    if not names:
+        return lambda row: ()
+    many: Callable[[models.Model], tuple[Any, ...]] = attrgetter(*names)
+    return many

@@ -199,6 +199,18 @@ def test_an_import_that_fails_still_restores_the_collector() -> None:
     assert gc.get_threshold() == before
 
 
+def test_an_import_that_fails_after_its_records_are_built_unfreezes_them() -> None:
+    # Frozen objects are never collected: a failed import must not keep its records for good.
+    frozen_before = gc.get_freeze_count()
+    with pytest.raises(RuntimeError), bulk.collecting_seldom():
+        bulk.built()
+        assert gc.get_freeze_count() > frozen_before
+        raise RuntimeError("a batch could not be written")
+    assert gc.get_freeze_count() == frozen_before
+    bulk.built()  # outside an import: the collector is left as it is
+    assert gc.get_freeze_count() == frozen_before
+
+
 def test_writing_a_batch_takes_as_many_queries_for_many_events_as_for_one(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:

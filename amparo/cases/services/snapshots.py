@@ -5,7 +5,6 @@ from __future__ import annotations
 import functools
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from operator import attrgetter
 from typing import Any, TypeVar
 
 from django.db import models
@@ -19,7 +18,7 @@ from amparo.cases.models import (
     Person,
     Source,
 )
-from amparo.core import audit
+from amparo.core import audit, instances
 
 SNAPSHOT_FORMAT = 1
 M = TypeVar("M", bound=models.Model)
@@ -31,18 +30,11 @@ M = TypeVar("M", bound=models.Model)
 NOT_RECORDED = frozenset({"pending_import_id", "data_key_id"})
 
 
-# Values that are JSON data as they are: most of a row's (ids, numbers, flags, nothing).
-_AS_THEY_ARE = frozenset({int, bool, type(None)})
-
-
 def row(obj: models.Model) -> dict[str, Any]:
     """Every concrete column of `obj` as JSON data, keyed by attribute name (FKs as *_id)."""
     jsonable = audit.jsonable
     names, read = _recorded(type(obj))
-    return {
-        name: value if type(value) in _AS_THEY_ARE else jsonable(value)
-        for name, value in zip(names, read(obj), strict=True)
-    }
+    return {name: jsonable(value) for name, value in zip(names, read(obj), strict=True)}
 
 
 @functools.cache
@@ -52,8 +44,7 @@ def _recorded(
     """The attribute names a version keeps of a model's rows, and a function reading them
     all in one call (an import makes thousands of rows)."""
     names = tuple(f.attname for f in model._meta.concrete_fields if f.attname not in NOT_RECORDED)
-    read = attrgetter(*names)
-    return names, (read if len(names) > 1 else lambda obj: (read(obj),))
+    return names, instances.reader(names)
 
 
 @dataclass
