@@ -49,7 +49,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.translation import gettext as _
 
-from amparo.core import crypto
+from amparo.core import crypto, forked
 from amparo.core.audit_sink import SINK_TIMEOUT_SECONDS, deliver
 from amparo.core.private_files import create_private_directory
 
@@ -193,8 +193,15 @@ class _Newest:
     write and flush took about 13 ms longer on the development machine's disk."""
 
     def __init__(self, name: str, work: Callable[[Head, str], None]) -> None:
+        # A copy of this process (an import's helper) does not run the thread, and writes no
+        # audit entry; should it ever, it starts afresh (`_forget`), with no lock held.
+        forked.tolerate_thread(name)
+        os.register_at_fork(after_in_child=self._forget)
         self._name = name
         self._work = work
+        self._forget()
+
+    def _forget(self) -> None:
         self._condition = threading.Condition()
         self._pending: tuple[Head, str] | None = None
         self._busy = False

@@ -24,7 +24,7 @@ import hmac
 import logging
 import secrets
 import uuid
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -561,12 +561,20 @@ def revoke_unentitled_grants(organisation: Organisation) -> int:
 # --- data keys ----------------------------------------------------------------------------------
 
 
+# Set in a copy of a process (an import's helper, `amparo.core.forked`) that seals with the keys
+# its original made or opened (`take_writing_keys`): a key it made, and the organisation key it
+# might make with it, would be made twice at once, by each process.
+_copy_of_a_process = False
+
+
 def new_data_key(
     organisation: Organisation, level: int, purpose: str, *, dedicated: bool = True
 ) -> DataKey:
     """A new random data key for a record of `organisation` at `level`, sealed to that
     organisation's key for `purpose`, and open in the current keychain for the rest of the
     request."""
+    if _copy_of_a_process:
+        raise RuntimeError("A copy of the process seals with its original's keys only.")
     raw = sealing.new_secret()
     data_key = DataKey.objects.create(
         id=uuid.uuid4(),
@@ -1009,6 +1017,34 @@ def writing_key(organisation_id: int, level: int, purpose: str) -> uuid.UUID:
     chain.writing_keys[scope] = made
     chain.key_scopes[data_key.pk] = scope
     return data_key.pk
+
+
+def scopes_for(records: Iterable[SealedRecord]) -> set[keychain.Scope]:
+    """The scopes of the writing keys that `records`, new, will be sealed with."""
+    return {_scope_for(record) for record in records}
+
+
+def writing_keys(scopes: Iterable[keychain.Scope]) -> dict[keychain.Scope, tuple[uuid.UUID, bytes]]:
+    """The writing key of each scope (`writing_key`: made if need be) with its value, for a copy
+    of this process to seal with the same keys (`take_writing_keys`)."""
+    chain = keychain.current()
+    found = {}
+    for scope in scopes:
+        key_id = writing_key(*scope)
+        found[scope] = (key_id, chain.data_keys[key_id])
+    return found
+
+
+def take_writing_keys(keys: Mapping[keychain.Scope, tuple[uuid.UUID, bytes]]) -> None:
+    """In a copy of a process, the writing keys its original gave (`writing_keys`): the only
+    keys it seals new rows with; it makes none (`new_data_key` refuses)."""
+    global _copy_of_a_process
+    _copy_of_a_process = True
+    chain = keychain.current()
+    for scope, (key_id, raw) in keys.items():
+        chain.writing_keys[scope] = keychain.WritingKey(key_id)
+        chain.key_scopes[key_id] = scope
+        chain.data_keys[key_id] = raw
 
 
 def _transaction_open(on_commit: Callable[[], None]) -> bool:

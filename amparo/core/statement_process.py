@@ -54,8 +54,13 @@ class StatementProcess:
         self._send((database, dict(connections[database].settings_dict)))
 
     def write(self, statements: Sequence[Statement]) -> None:
+        self.write_pickled(pickled(list(statements)))
+
+    def write_pickled(self, batch: bytes) -> None:
+        """`write` for a batch pickled already (`pickled`), by this process or another that
+        sealed it (an import's helper): passed on as it is."""
         self.written()
-        self._send(list(statements))
+        self._send_pickled(batch)
         self._pending = self._used = True
 
     def written(self) -> bool:
@@ -65,7 +70,7 @@ class StatementProcess:
         self._pending = False
         assert self._process.stdout is not None
         try:
-            answer = _get(self._process.stdout)
+            answer = get(self._process.stdout)
         except EOFError:
             raise RuntimeError("The process writing the batches stopped.") from None
         if isinstance(answer, BaseException):
@@ -92,9 +97,12 @@ class StatementProcess:
             self._process.wait()
 
     def _send(self, message: Any) -> None:
+        self._send_pickled(pickled(message))
+
+    def _send_pickled(self, message: bytes) -> None:
         assert self._process.stdin is not None
         try:
-            _put(self._process.stdin, message)
+            put_pickled(self._process.stdin, message)
         except BrokenPipeError:
             raise RuntimeError("The process writing the batches stopped.") from None
 
@@ -107,10 +115,10 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
     django.setup()
     from django.db import connections, transaction
 
-    database, settings = _get(requests)
+    database, settings = get(requests)
     connections[database].settings_dict.update(settings)
     try:
-        while (statements := _get(requests)) is not None:
+        while (statements := get(requests)) is not None:
             try:
                 with transaction.atomic(using=database):
                     for statement in statements:
@@ -126,20 +134,28 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
 
 
 def _answer(answers: IO[bytes], message: Any) -> None:
-    _put(answers, message)
+    put(answers, message)
 
 
-def _put(stream: IO[bytes], message: Any) -> None:
+def pickled(message: Any) -> bytes:
+    return pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+
+
+def put(stream: IO[bytes], message: Any) -> None:
     """Pickled whole first, then written at once with its length: the reader takes it in one
     read, and the writer does not wait while it is unpickled bit by bit."""
-    data = pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL)
+    put_pickled(stream, pickled(message))
+
+
+def put_pickled(stream: IO[bytes], data: bytes) -> None:
+    """`put` for a message pickled already (`pickled`)."""
     stream.write(_LENGTH.pack(len(data)))
     stream.write(data)
     stream.flush()
 
 
-def _get(stream: IO[bytes]) -> Any:
-    """What `_put` wrote (EOFError if the stream ended)."""
+def get(stream: IO[bytes]) -> Any:
+    """What `put` wrote (EOFError if the stream ended)."""
     header = _read(stream, _LENGTH.size)
     return pickle.loads(_read(stream, _LENGTH.unpack(header)[0]))  # noqa: S301 - our own process's
 

@@ -11,6 +11,8 @@ is all or nothing, and holds the database only for short moments:
    in a transaction rolled back).
 2. New events are written in short batches, hidden until the end (`services/bulk.py` explains
    why and how), with the job's progress.
+   A large file of new events about new persons is checked and sealed half by this process
+   and half by a copy of it, on the other core (see "in two processes" below).
 3. One short transaction changes the recorded events and persons through their services
    (`update_event`, `update_person`: versions and audit entries), publishes the new events and
    records the import in the audit log. If anything fails, what was written is deleted.
@@ -53,6 +55,8 @@ from amparo.cases.models import (
     Vocab,
 )
 from amparo.cases.services import bulk
+from amparo.core import custody, forked
+from amparo.core.keychain import Scope
 from amparo.core.models import Clearance, Organisation, Term, User
 from amparo.core.services import DomainError
 from amparo.core.vocabulary import AmbiguousTerm, TermLookupError, TermResolver
@@ -1120,8 +1124,36 @@ def _check_and_write(
     progress: Progress | None,
 ) -> None:
     writer.prefetch_persons(specs)
+    if _may_halve(writer, specs, existing, after, result) and _in_halves(
+        writer, specs, result, job, progress
+    ):
+        return
     current = writer.current_specs([e for s in specs if (e := existing.get(s.external_id))])
+    _check(writer, specs, existing, current, progress)
+    if not writer.errors:
+        if result.dry_run:
+            with transaction.atomic(), hooks.batched():
+                _change_recorded(writer, writer.actions, after, {})
+                transaction.set_rollback(True)
+        else:
+            _write(writer, writer.actions, after, result, job, progress)
+    result.errors = writer.errors
+
+
+def _check(
+    writer: _Writer,
+    specs: Sequence[EventSpec],
+    existing: dict[str, Event],
+    current: dict[int, EventSpec],
+    progress: Progress | None,
+    *,
+    share: int = 1,
+) -> None:
+    """Check every event (what becomes of each goes to `writer.actions`, its problems to
+    `writer.errors`). `share`: how many processes check as many events at the same pace, for
+    the progress reported."""
     actions = writer.actions
+    total = len(specs) * share
     for index, spec in enumerate(specs, start=1):
         event = existing.get(spec.external_id)
         try:
@@ -1136,22 +1168,168 @@ def _check_and_write(
         except (ValidationError, PermissionDenied, DomainError) as error:
             writer.report(spec, error)
         if progress is not None and (index % PROGRESS_EVERY == 0 or index == len(specs)):
-            progress(ImportJob.Status.CHECKING, index, len(specs))
-    if not writer.errors:
-        if result.dry_run:
-            with transaction.atomic(), hooks.batched():
-                _change_recorded(writer, actions, after, {})
-                transaction.set_rollback(True)
-        else:
-            _write(writer, actions, after, result, job, progress)
+            progress(ImportJob.Status.CHECKING, min(index * share, total), total)
+
+
+# --- in two processes -------------------------------------------------------------------------
+# A large file of new events about new persons is checked and sealed half by this process and
+# half by a copy of it on the other core (`amparo.core.forked`): both halves are checked at once,
+# their problems reported together, in the file's order; if there are none, this process numbers
+# its half's rows first, then the copy its own (so the events keep the file's order), and the
+# writing process gets one batch of each in turn. Everything else is as in one process: the same
+# checks, the same rows, all or nothing.
+
+
+def _may_halve(
+    writer: _Writer,
+    specs: Sequence[EventSpec],
+    existing: dict[str, Event],
+    after: After | None,
+    result: ImportResult,
+) -> bool:
+    """Whether the file can be done in halves: large, only new events (an event recorded
+    already, or a recorded person, may be named in both halves: their changes are made in one
+    place), no reference code twice (each half claims its own), and this process may fork."""
+    codes = [spec.reference_code for spec in specs if spec.reference_code]
+    return (
+        len(specs) >= bulk.HALVES_FROM_EVENTS
+        and after is None
+        and not existing
+        and not writer.by_external_id
+        and not writer.by_pk
+        and len(set(codes)) == len(codes)
+        and (result.dry_run or writer.new_events.writes_elsewhere())
+        and forked.possible()
+    )
+
+
+def _in_halves(
+    writer: _Writer,
+    specs: Sequence[EventSpec],
+    result: ImportResult,
+    job: ImportJob | None,
+    progress: Progress | None,
+) -> bool:
+    """Check and write the file in two processes; False (nothing done) if a person both halves
+    name fails their checks: one process then reports it where the file first names them."""
+    first, second = specs[: len(specs) // 2], specs[len(specs) // 2 :]
+    if not _share_persons(writer, first, second):
+        return False
+    # What is alive now (the file's records) stays alive in both processes until the import
+    # ends: out of the collector's sight, its pages are not copied for the copy by collections.
+    bulk.built()
+    half = _OtherHalf(writer, second)
+    try:
+        _check(writer, first, {}, {}, progress, share=2)
+        writer.errors.extend(half.errors())
+        half.scopes |= writer.new_events.key_scopes()
+        if writer.errors or result.dry_run:
+            half.stop()
+        if not writer.errors:
+            writer.actions.extend((spec, "create", None) for spec in second)
+            if not result.dry_run:
+                _write(writer, writer.actions, None, result, job, progress, half)
+    finally:
+        half.close()
     result.errors = writer.errors
+    return True
+
+
+def _share_persons(
+    writer: _Writer, first: Sequence[EventSpec], second: Sequence[EventSpec]
+) -> bool:
+    """Build now the new persons whom both halves name (`NewEvents.share_person`), in the order
+    the first half names them; False, and none built, if one fails their checks."""
+    later = {person.key for spec in second for _where, person in _persons_of(spec)}
+    shared: dict[tuple[str, ...], tuple[PersonSpec, str]] = {}
+    for spec in first:
+        for where, person in _persons_of(spec):
+            if person.key in later and person.key not in shared:
+                shared[person.key] = (person, where)
+    try:
+        for person, where in shared.values():
+            writer.new_events.share_person(writer.person_input(person, [], {}), where)
+    except (ValidationError, PermissionDenied, DomainError):
+        writer.new_inputs.clear()
+        writer.new_events.forget_shared()
+        return False
+    return True
+
+
+def _persons_of(spec: EventSpec) -> Iterator[tuple[str, PersonSpec]]:
+    """The event's persons, each with where the services' errors name them."""
+    for index, act in enumerate(spec.acts):
+        yield f"acts.{index}.victim", act.victim
+        for position, involvement in enumerate(act.involvements):
+            if involvement.perpetrator is not None:
+                where = f"acts.{index}.involvements.{position}.perpetrator"
+                yield where, involvement.perpetrator
+
+
+class _OtherHalf:
+    """The copy of this process that checks and seals the second half of the file (`_helper`),
+    as `bulk.Elsewhere`."""
+
+    def __init__(self, writer: _Writer, specs: Sequence[EventSpec]) -> None:
+        self.specs = specs
+        # The writing keys both halves seal with (`start`).
+        self.scopes: set[Scope] = set()
+        self._helper = forked.Helper(partial(_helper, writer, specs))
+
+    def errors(self) -> list[RowError]:
+        errors: list[RowError]
+        errors, scopes = self._helper.receive()
+        self.scopes |= scopes
+        return errors
+
+    def stop(self) -> None:
+        self._helper.send(None)
+
+    def start(self, job: ImportJob, shared: Sequence[tuple[Any, ...]]) -> None:
+        """Tell the copy to seal its batches: the job, the shared persons as written here, and
+        the keys (made here if need be: made in both processes at once, an organisation's key
+        would be made twice)."""
+        self._helper.send((job.pk, shared, custody.writing_keys(self.scopes)))
+
+    def next_batch(self) -> tuple[bytes, int] | None:
+        batch: tuple[bytes, int] | None = self._helper.receive()
+        return batch
+
+    def created(self) -> list[bulk.Created]:
+        written: list[tuple[Event, int]] = self._helper.receive()
+        return [
+            bulk.Created(spec, event, acts)
+            for spec, (event, acts) in zip(self.specs, written, strict=True)
+        ]
+
+    def close(self) -> None:
+        self._helper.close()
+
+
+def _helper(writer: _Writer, specs: Sequence[EventSpec], helper: forked.Helper) -> None:
+    """The copy's part (`_OtherHalf`): check its half and send the problems; then, if told the
+    job and the shared persons as written, send its batches one by one, and what it wrote."""
+    _check(writer, specs, {}, {}, None)
+    new = writer.new_events
+    helper.send((writer.errors, set() if writer.errors else new.key_scopes()))
+    order = helper.receive()
+    if order is None:
+        return
+    job_pk, shared, keys = order
+    custody.take_writing_keys(keys)
+    job = ImportJob.objects.get(pk=job_pk)
+    new.take_shared(shared)
+    for batch in new.batches(job):
+        helper.send(batch)
+    helper.send(None)
+    helper.send([(item.event, len(item.acts)) for item in new.events])
 
 
 def _with_created(
     writer: _Writer, actions: list[tuple[EventSpec, str, Event | None]]
 ) -> Iterator[tuple[EventSpec, str, Event | None]]:
     """The actions, each creation with its event once written (a dry run has none)."""
-    written = {id(item.handle): item.event for item in writer.new_events.events}
+    written = {id(item.handle): item.event for item in writer.new_events.created()}
     for spec, action, event in actions:
         created = written.get(id(spec)) if action == "create" else None
         yield spec, action, created if created is not None and created.pk else event
@@ -1193,12 +1371,19 @@ def _write(
     result: ImportResult,
     job: ImportJob | None,
     progress: Progress | None,
+    other_half: _OtherHalf | None = None,
 ) -> None:
     actor, organisation = writer.actor, writer.organisation
     new = writer.new_events
-    job = bulk.start(actor, organisation, job, rows=result.rows, events=len(new.events))
+    elsewhere = 0 if other_half is None else len(other_half.specs)
+    job = bulk.start(actor, organisation, job, rows=result.rows, events=len(new.events) + elsewhere)
     try:
-        new.write(job, None if progress is None else partial(progress, ImportJob.Status.WRITING))
+        new.write(
+            job,
+            None if progress is None else partial(progress, ImportJob.Status.WRITING),
+            other_half,
+            elsewhere,
+        )
         # The new persons are recorded now: changes to recorded events link them, not again.
         for item in new.events:
             for person in item.new_persons:
@@ -1210,17 +1395,18 @@ def _write(
         # publishes holds the database only to write. Not for events that change in it: those
         # whose persons the import changes, and all when `after` adds to them.
         changed_persons = set(new.person_changes)
+        changing = {
+            item.event.pk
+            for item in new.events
+            if any(person.pk in changed_persons for person in item.persons)
+        }
         prepared = hooks.prepare(
             ()
             if after is not None
-            else (
-                item.event.pk
-                for item in new.events
-                if not any(person.pk in changed_persons for person in item.persons)
-            )
+            else (item.event.pk for item in new.created() if item.event.pk not in changing)
         )
         with transaction.atomic(), hooks.batched():
-            created = {item.event.external_id: item.event for item in new.events}
+            created = {item.event.external_id: item.event for item in new.created()}
             _change_recorded(writer, actions, after, created)
             if writer.errors:
                 transaction.set_rollback(True)

@@ -16,6 +16,8 @@ a file behind. So it goes in three steps:
    transaction (`bulk_insert.prepare`): the transaction only runs its INSERTs, and a report or a
    sign-in waiting for the database (SQLite lets one writer in at a time) gets it while the
    next batch is made.
+   With a helper (`Elsewhere`: a copy of the importer that checked and sealed the second half
+   of the file), one of its batches goes to the writing process after each of ours.
 3. `publish` unmarks them, one UPDATE per table, in the short transaction in which the import
    also makes its other changes (existing events and persons, through their services) and
    records its audit entry; if anything fails before, `discard` deletes the marked rows, in
@@ -38,7 +40,7 @@ import threading
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from django.core.exceptions import ValidationError
 from django.db import models, transaction
@@ -61,11 +63,12 @@ from amparo.cases.services.inputs import EventInput, PersonInput
 from amparo.cases.services.persons import PersonWriter, input_differs
 from amparo.cases.services.references import allocate_reference_codes, claim_reference_codes
 from amparo.cases.services.snapshots import Aggregate, snapshot_diff, snapshot_of
-from amparo.core import audit, instances
+from amparo.core import audit, custody, instances
 from amparo.core.audit_actions import AuditAction
 from amparo.core.bulk_insert import Statement, number, prepare, prepare_values
+from amparo.core.keychain import Scope
 from amparo.core.models import Organisation, Term, User
-from amparo.core.statement_process import StatementProcess
+from amparo.core.statement_process import StatementProcess, pickled
 
 # Events per write transaction: on a laptop a few hundredths of a second of writing.
 BATCH_EVENTS = 200
@@ -75,6 +78,9 @@ CODES_PER_QUERY = 1000
 # new interpreter setting Django up takes one to three seconds to start (while the events are
 # checked), which a few batches would not repay.
 PROCESS_FROM_EVENTS = BATCH_EVENTS * 10
+# From this many events, a file of new events about new persons is checked and sealed half by
+# this process and half by a copy of it (`amparo.core.forked`), on the other core.
+HALVES_FROM_EVENTS = BATCH_EVENTS * 20
 DELETE_BATCH = 500
 # An import writes a batch every fraction of a second: one silent this long was killed.
 ABANDONED_AFTER = datetime.timedelta(minutes=10)
@@ -143,6 +149,31 @@ class NewEvent:
     new_persons: list[Person] = field(default_factory=list)  # those first made here
 
 
+@dataclass(frozen=True)
+class Created:
+    """An event an import wrote, by this process or by its helper (`Elsewhere`)."""
+
+    handle: Any
+    event: Event
+    acts: int
+
+
+class Elsewhere(Protocol):
+    """The batches of the same import that another process (the import's helper) seals: it
+    makes them once told the job and the persons both share as numbered and sealed here
+    (`start`, with `shared_values`), and `write` passes them on to the writing process between
+    its own."""
+
+    def start(self, job: ImportJob, shared: Sequence[tuple[Any, ...]]) -> None: ...
+
+    def next_batch(self) -> tuple[bytes, int] | None:
+        """Its next batch (pickled statements) and how many events it holds; None after the
+        last."""
+
+    def created(self) -> list[Created]:
+        """What it wrote, once its batches are all passed on."""
+
+
 class NewEvents:
     """New events of one organisation, built in memory and then written in batches."""
 
@@ -156,6 +187,10 @@ class NewEvents:
         self._types: dict[int, list[Term]] = {}  # their defender types, by id() of the person
         # Existing persons whose details the new events change: changed on publication.
         self.person_changes: dict[int, tuple[Person, PersonInput]] = {}
+        # New persons built before the events, for events sealed by two processes: written
+        # first, by this one (`share_person`).
+        self.shared: list[Person] = []
+        self.elsewhere: list[Created] = []  # what the helper wrote
         self._process: StatementProcess | None = None
 
     def expect(self, count: int) -> None:
@@ -164,6 +199,10 @@ class NewEvents:
         batch is. `close` ends it, whatever happens."""
         if count >= PROCESS_FROM_EVENTS and not transaction.get_connection().in_atomic_block:
             self._process = StatementProcess()
+
+    def writes_elsewhere(self) -> bool:
+        """Whether a process of its own writes the batches (`expect`)."""
+        return self._process is not None
 
     def close(self) -> None:
         """End the writing process, if any (its batches written, or abandoned on a failure)."""
@@ -203,6 +242,44 @@ class NewEvents:
         self.events.append(built)
         return built
 
+    def share_person(self, data: PersonInput, key: str) -> None:
+        """Build and check now a new person whom events in both halves of the file name (see
+        `HALVES_FROM_EVENTS`): each half's events then take them as made, and the person is
+        written once, before either half's batches. Raises what `add` would for them."""
+        person = self.persons.build_new(data, key, check_links=False)
+        self._made[id(data)] = person
+        self._types[id(person)] = list(data.defender_types)
+        self.shared.append(person)
+
+    def forget_shared(self) -> None:
+        for person in self.shared:
+            self._types.pop(id(person), None)
+        self._made = {key: p for key, p in self._made.items() if p not in self.shared}
+        self.shared = []
+
+    def take_shared(self, values: Sequence[tuple[Any, ...]]) -> None:
+        """The shared persons as the other process numbered and sealed them (`shared_values`):
+        their versions here must keep what was written."""
+        names = _concrete_names(Person)
+        for person, row in zip(self.shared, values, strict=True):
+            for name, value in zip(names, row, strict=True):
+                setattr(person, name, value)
+
+    def key_scopes(self) -> set[Scope]:
+        """The scopes of the writing keys the events and new persons will be sealed with (their
+        versions' are among them: an event's level, or one of its persons')."""
+        return custody.scopes_for(
+            [
+                *self.shared,
+                *(item.event for item in self.events),
+                *(person for item in self.events for person in item.new_persons),
+            ]
+        )
+
+    def shared_values(self) -> list[tuple[Any, ...]]:
+        read = instances.reader(_concrete_names(Person))
+        return [read(person) for person in self.shared]
+
     def _person(self, data: PersonInput, key: str, built: NewEvent) -> Person:
         person = data.person
         if person is not None:
@@ -228,8 +305,15 @@ class NewEvents:
 
     # --- writing ---------------------------------------------------------------------------
 
-    def write(self, job: ImportJob, progress: Progress | None = None) -> None:
-        """Insert every event in batches, each in its own transaction, marked with `job`.
+    def write(
+        self,
+        job: ImportJob,
+        progress: Progress | None = None,
+        elsewhere: Elsewhere | None = None,
+        events: int = 0,
+    ) -> None:
+        """Insert every event in batches, each in its own transaction, marked with `job`; with
+        `elsewhere`, the `events` its batches hold too, one of its batches after each of ours.
 
         Every row's id is reserved first, so that each batch is made (its values sealed,
         its first versions built: most of the work) outside any transaction; a batch's
@@ -238,15 +322,40 @@ class NewEvents:
         (`_BatchWriter`) while this one seals the next batch."""
         built()
         self._number()
-        total = len(self.events)
+        total = len(self.events) + events
         process, self._process = self._process, None  # the writer ends it
         with _BatchWriter(job, total, progress, process) as writer:
-            for start in range(0, total, BATCH_EVENTS):
+            if self.shared:
+                writer.write(self._shared_statements(job), 0)
+            if elsewhere is not None:
+                elsewhere.start(job, self.shared_values())
+            for start in range(0, len(self.events), BATCH_EVENTS):
                 batch = self.events[start : start + BATCH_EVENTS]
                 writer.write(self._statements(batch, job), len(batch))
+                if elsewhere is not None and (made := elsewhere.next_batch()) is not None:
+                    writer.write_pickled(*made)
+            while elsewhere is not None and (made := elsewhere.next_batch()) is not None:
+                writer.write_pickled(*made)
+        if elsewhere is not None:
+            self.elsewhere = elsewhere.created()
+
+    def batches(self, job: ImportJob) -> Iterator[tuple[bytes, int]]:
+        """`write`'s batches, pickled for another process to pass on (`Elsewhere`), each with
+        its number of events: this process is the helper."""
+        built()
+        self._number()
+        for start in range(0, len(self.events), BATCH_EVENTS):
+            batch = self.events[start : start + BATCH_EVENTS]
+            yield pickled(self._statements(batch, job)), len(batch)
+
+    def created(self) -> list[Created]:
+        """Every event written, this process's and its helper's, in the file's order."""
+        own = [Created(item.handle, item.event, len(item.acts)) for item in self.events]
+        return own + self.elsewhere
 
     def _number(self) -> None:
         """Ids and reference codes for every row the import writes, reserved at once."""
+        number([person for person in self.shared if person.pk is None])  # a helper's have ids
         number([person for item in self.events for person in item.new_persons])
         number([item.event for item in self.events])
         number([act for item in self.events for act, _terms in item.acts])
@@ -265,13 +374,10 @@ class NewEvents:
                 for item, code in zip(some, codes, strict=True):
                     item.event.reference_code = code
 
-    def _statements(self, batch: Sequence[NewEvent], job: ImportJob) -> list[Statement]:
-        """The INSERTs of a batch (events with their acts, involvements, new persons, terms
-        and first versions), every value sealed."""
-        persons = [person for item in batch for person in item.new_persons]
+    def _persons_statements(self, persons: Sequence[Person], job: ImportJob) -> list[Statement]:
         for person in persons:
             person.pending_import = job
-        statements = [
+        return [
             prepare(persons),
             prepare_values(
                 Person.defender_types.through,
@@ -282,6 +388,16 @@ class NewEvents:
                 ],
             ),
         ]
+
+    def _shared_statements(self, job: ImportJob) -> list[Statement]:
+        return self._persons_statements(self.shared, job)
+
+    def _statements(self, batch: Sequence[NewEvent], job: ImportJob) -> list[Statement]:
+        """The INSERTs of a batch (events with their acts, involvements, new persons, terms
+        and first versions), every value sealed."""
+        statements = self._persons_statements(
+            [person for item in batch for person in item.new_persons], job
+        )
         for item in batch:
             item.event.pending_import = job
             item.event.version = 1
@@ -355,18 +471,23 @@ class NewEvents:
 
     def record_creations(self) -> None:
         """One `event.create` audit entry per event, as `create_event` writes, in batches."""
-        for start in range(0, len(self.events), BATCH_EVENTS * 5):
+        created = self.created()
+        for start in range(0, len(created), BATCH_EVENTS * 5):
             audit.record_many(
                 [
                     audit.Record(
                         self.actor,
                         AuditAction.EVENT_CREATE,
                         item.event,
-                        changes=creation_changes(item.event, acts=len(item.acts), sources=0),
+                        changes=creation_changes(item.event, acts=item.acts, sources=0),
                     )
-                    for item in self.events[start : start + BATCH_EVENTS * 5]
+                    for item in created[start : start + BATCH_EVENTS * 5]
                 ]
             )
+
+
+def _concrete_names(model: type[models.Model]) -> list[str]:
+    return [f.attname for f in model._meta.concrete_fields]
 
 
 class _BatchWriter:
@@ -394,6 +515,13 @@ class _BatchWriter:
 
     def __enter__(self) -> _BatchWriter:
         return self
+
+    def write_pickled(self, batch: bytes, events: int) -> None:
+        """`write` for a batch another process made (`NewEvents.batches`)."""
+        assert self._process is not None
+        self._wait()
+        self._process.write_pickled(batch)
+        self._sent = events
 
     def write(self, statements: Sequence[Statement], events: int) -> None:
         if self._process is None:
