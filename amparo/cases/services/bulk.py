@@ -252,6 +252,7 @@ class NewEvents:
         self.shared.append(person)
 
     def forget_shared(self) -> None:
+        """Undo `share_person` for all: the file is then checked in one process."""
         for person in self.shared:
             self._types.pop(id(person), None)
         self._made = {key: p for key, p in self._made.items() if p not in self.shared}
@@ -326,7 +327,7 @@ class NewEvents:
         process, self._process = self._process, None  # the writer ends it
         with _BatchWriter(job, total, progress, process) as writer:
             if self.shared:
-                writer.write(self._shared_statements(job), 0)
+                writer.write(self._persons_statements(self.shared, job), 0)
             if elsewhere is not None:
                 elsewhere.start(job, self.shared_values())
             for start in range(0, len(self.events), BATCH_EVENTS):
@@ -388,9 +389,6 @@ class NewEvents:
                 ],
             ),
         ]
-
-    def _shared_statements(self, job: ImportJob) -> list[Statement]:
-        return self._persons_statements(self.shared, job)
 
     def _statements(self, batch: Sequence[NewEvent], job: ImportJob) -> list[Statement]:
         """The INSERTs of a batch (events with their acts, involvements, new persons, terms
