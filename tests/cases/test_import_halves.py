@@ -14,7 +14,7 @@ from amparo.cases.models import Event, EventVersion, ImportJob, Person
 from amparo.cases.services import bulk
 from amparo.cases.services.snapshots import snapshot
 from amparo.core import custody, forked
-from amparo.core.models import AuditEntry, DataKey
+from amparo.core.models import AuditEntry, Clearance, DataKey
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of
 from tests.cases.test_import_batches import events
 
@@ -160,3 +160,36 @@ def test_a_process_copies_itself_only_with_no_thread_it_would_need_and_no_transa
         release.set()
         other.join()
         forked._tolerated.discard("amparo-test-other")
+
+
+def test_a_level_only_the_second_half_uses_is_sealed_with_a_key_the_importer_made(
+    halves: list[int],
+) -> None:
+    """The copy makes no key: the importer makes the keys of both halves and gives them."""
+    user = documentalist()
+    rows = [
+        {**row, "event_confidentiality": "strictly_confidential"}
+        if row["event_id"] in {"NEW-2", "NEW-3"}
+        else row
+        for row in events(4)
+    ]
+
+    result = imports.import_file(user, organisation_of(user), csv_bytes(rows), "cases.csv")
+
+    assert result.ok, result.errors
+    assert halves == [1]
+    event = Event.objects.get(external_id="NEW-3")
+    assert event.confidentiality == Clearance.STRICTLY_CONFIDENTIAL
+    assert all(custody.open_data_key(pk) for pk in DataKey.objects.values_list("pk", flat=True))
+
+
+def test_a_copy_of_the_process_refuses_to_make_a_data_key(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Two processes making keys at once made a second organisation key, and keys nothing opens."""
+    monkeypatch.setattr(custody, "_copy_of_a_process", False)
+    user = documentalist()
+
+    custody.take_writing_keys({})
+
+    with pytest.raises(RuntimeError, match="original's keys"):
+        custody.new_data_key(organisation_of(user), 2, "cases")
+    assert not DataKey.objects.exists()

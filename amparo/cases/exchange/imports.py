@@ -777,9 +777,8 @@ class _Writer:
         ids = {
             person.external_id
             for spec in specs
-            for act in spec.acts
-            for person in (act.victim, *(i.perpetrator for i in act.involvements))
-            if person is not None and person.external_id
+            for person in _persons_of(spec)
+            if person.external_id
         }
         own = [int(m.group(1)) for i in ids if (m := _OWN_REFERENCE.fullmatch(i))]
         persons = (
@@ -952,18 +951,16 @@ class _Writer:
         """Persons named (not identified) in the file are found again by name in later events."""
         named = [
             person
-            for act in spec.acts
-            for person in (act.victim, *(i.perpetrator for i in act.involvements))
-            if person is not None and not person.external_id and person.key not in self.saved
+            for person in _persons_of(spec)
+            if not person.external_id and person.key not in self.saved
         ]
         persons = self._event_persons(event) if named else []
-        for act in spec.acts:
-            for person_spec in [act.victim, *(i.perpetrator for i in act.involvements)]:
-                if person_spec is None or person_spec.key in self.saved:
-                    continue
-                person = self._recorded_person(person_spec, persons)
-                if person is not None:
-                    self.saved[person_spec.key] = person
+        for person_spec in _persons_of(spec):
+            if person_spec.key in self.saved:
+                continue
+            person = self._recorded_person(person_spec, persons)
+            if person is not None:
+                self.saved[person_spec.key] = person
 
     # errors
 
@@ -1211,7 +1208,7 @@ def _in_halves(
     progress: Progress | None,
 ) -> bool:
     """Check and write the file in two processes; False (nothing done) if a person both halves
-    name fails their checks: one process then reports it where the file first names them."""
+    name fails their checks: one process then checks the file, and reports them as it does."""
     first, second = specs[: len(specs) // 2], specs[len(specs) // 2 :]
     if not _share_persons(writer, first, second):
         return False
@@ -1240,15 +1237,17 @@ def _share_persons(
 ) -> bool:
     """Build now the new persons whom both halves name (`NewEvents.share_person`), in the order
     the first half names them; False, and none built, if one fails their checks."""
-    later = {person.key for spec in second for _where, person in _persons_of(spec)}
-    shared: dict[tuple[str, ...], tuple[PersonSpec, str]] = {}
+    later = {person.key for spec in second for person in _persons_of(spec)}
+    shared: dict[tuple[str, ...], PersonSpec] = {}
     for spec in first:
-        for where, person in _persons_of(spec):
-            if person.key in later and person.key not in shared:
-                shared[person.key] = (person, where)
+        for person in _persons_of(spec):
+            if person.key in later:
+                shared.setdefault(person.key, person)
     try:
-        for person, where in shared.values():
-            writer.new_events.share_person(writer.person_input(person, [], {}), where)
+        # Their problems are never reported from here (one process checks the file then), so
+        # the key errors would carry does not matter.
+        for person in shared.values():
+            writer.new_events.share_person(writer.person_input(person, [], {}), "person")
     except (ValidationError, PermissionDenied, DomainError):
         writer.new_inputs.clear()
         writer.new_events.forget_shared()
@@ -1256,14 +1255,13 @@ def _share_persons(
     return True
 
 
-def _persons_of(spec: EventSpec) -> Iterator[tuple[str, PersonSpec]]:
-    """The event's persons, each with where the services' errors name them."""
-    for index, act in enumerate(spec.acts):
-        yield f"acts.{index}.victim", act.victim
-        for position, involvement in enumerate(act.involvements):
+def _persons_of(spec: EventSpec) -> Iterator[PersonSpec]:
+    """The persons the event's rows name: each act's victim, then its perpetrators."""
+    for act in spec.acts:
+        yield act.victim
+        for involvement in act.involvements:
             if involvement.perpetrator is not None:
-                where = f"acts.{index}.involvements.{position}.perpetrator"
-                yield where, involvement.perpetrator
+                yield involvement.perpetrator
 
 
 class _OtherHalf:
