@@ -128,3 +128,58 @@ def template_decisions(root: Path) -> list[Finding]:
                     line = text.count("\n", 0, match.start()) + 1
                     findings.append(Finding(str(path.relative_to(root)), line, rule, condition))
     return findings
+
+
+# --- Clock read at import ---------------------------------------------------------------------
+
+# What reads the clock: `timezone.now()`, `localdate()`, `date.today()`, `datetime.utcnow()`…
+CLOCK_READS = frozenset({"now", "today", "localdate", "localtime", "utcnow"})
+
+
+def _clock_reads(node: ast.AST) -> Iterator[ast.Call]:
+    """The clock reads in `node`, except in the lambdas it defines: they read when called."""
+    if isinstance(node, ast.Lambda):
+        return
+    if isinstance(node, ast.Call) and next(_chain(node.func), None) in CLOCK_READS:
+        yield node
+    for child in ast.iter_child_nodes(node):
+        yield from _clock_reads(child)
+
+
+def _evaluated_at_import(tree: ast.Module) -> Iterator[ast.AST]:
+    """What runs when the module is imported: the module's and classes' statements other than
+    function bodies, and every function's default arguments and decorators."""
+    pending: list[ast.AST] = list(tree.body)
+    while pending:
+        node = pending.pop()
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            yield from node.args.defaults
+            yield from (default for default in node.args.kw_defaults if default is not None)
+            yield from node.decorator_list
+        elif isinstance(node, ast.ClassDef):
+            yield from node.decorator_list
+            pending.extend(node.body)
+        elif isinstance(node, ast.If | ast.Try | ast.With):
+            pending.extend(ast.iter_child_nodes(node))
+        else:
+            yield node
+
+
+def clock_reads_at_import(root: Path) -> list[Finding]:
+    """Every clock read that runs when a module under `root` is imported."""
+    findings = []
+    for path in sorted(root.rglob("*.py")):
+        if "migrations" in path.parts:
+            continue
+        tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
+        for node in _evaluated_at_import(tree):
+            for call in _clock_reads(node):
+                findings.append(
+                    Finding(
+                        str(path.relative_to(root)),
+                        call.lineno,
+                        "clock read at import",
+                        ast.unparse(call),
+                    )
+                )
+    return findings

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.architecture import Finding, model_writes, template_decisions
+from tests.architecture import Finding, clock_reads_at_import, model_writes, template_decisions
 
 REPOSITORY = Path(__file__).resolve().parents[1]
 AMPARO = REPOSITORY / "amparo"
@@ -55,6 +55,12 @@ def test_every_allowed_template_decision_is_still_there() -> None:
     found = template_decisions(AMPARO)
     for path, text in ALLOWED_IN_TEMPLATES:
         assert any(f.path == path and text in f.text for f in found), (path, text)
+
+
+def test_no_module_reads_the_clock_when_it_is_imported() -> None:
+    # Both trees: a test's `TODAY` read at import broke a run that passed midnight.
+    findings = clock_reads_at_import(AMPARO) + clock_reads_at_import(REPOSITORY / "tests")
+    assert not findings, "\n".join(map(str, findings))
 
 
 def _lint_imports(root: Path) -> subprocess.CompletedProcess[str]:
@@ -135,6 +141,35 @@ def test_the_template_check_lets_a_template_ask_what_access_answered(tmp_path: P
         },
     )
     assert template_decisions(root) == []
+
+
+def test_the_clock_check_reports_every_read_that_runs_at_import(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "app/constants.py": (
+                "import datetime\n"
+                "from django.utils import timezone\n"
+                "TODAY = timezone.localdate()\n"
+                "STAMP: str = datetime.date.today().isoformat()\n"
+                "class Window:\n"
+                "    START = timezone.now()\n"
+                "def since(day=datetime.datetime.utcnow()):\n"
+                "    return day\n"
+                "def after(*, day=localdate()):\n"
+                "    return day\n"
+            ),
+            # Read when called, not when imported:
+            "app/services.py": (
+                "from django.utils import timezone\n"
+                "def today():\n"
+                "    return timezone.localdate()\n"
+                "NEXT = lambda: timezone.now()\n"
+            ),
+        },
+    )
+    found = [(f.path, f.line) for f in clock_reads_at_import(root)]
+    assert sorted(found) == [("app/constants.py", line) for line in (3, 4, 6, 7, 9)]
 
 
 BROKEN_TREE = {

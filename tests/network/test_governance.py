@@ -20,11 +20,10 @@ from tests.network.conftest import Delegation
 
 pytestmark = pytest.mark.django_db
 NEEDS_VOCABULARIES = False
-TODAY = today()
 
 
 def joined(country: str, days_ago: int) -> object:
-    return network_member(country, "active", joined_on=TODAY - datetime.timedelta(days=days_ago))
+    return network_member(country, "active", joined_on=today() - datetime.timedelta(days=days_ago))
 
 
 def countries(term: governance.ScheduledTerm) -> list[str]:
@@ -35,11 +34,11 @@ def test_the_rotation_takes_the_members_in_the_order_they_joined_two_at_a_time()
     for country, days in (("CR", 900), ("CA", 800), ("CI", 700), ("ID", 600), ("KE", 500)):
         joined(country, days)
     network_member("MX", "under_review")  # not active: not in the rotation
-    schedule = governance.rotation_schedule(TODAY, terms_ahead=3)
+    schedule = governance.rotation_schedule(today(), terms_ahead=3)
     assert [countries(t) for t in schedule] == [["CR", "CA"], ["CI", "ID"], ["KE", "CR"]]
-    assert schedule[0].starts_on == TODAY and not schedule[0].confirmed
+    assert schedule[0].starts_on == today() and not schedule[0].confirmed
     assert schedule[1].starts_on == schedule[0].ends_on + datetime.timedelta(days=1)
-    assert schedule[0].ends_on.year == TODAY.year + 1
+    assert schedule[0].ends_on.year == today().year + 1
 
 
 def test_the_rotation_continues_after_the_last_confirmed_term(secretariat: User) -> None:
@@ -47,7 +46,7 @@ def test_the_rotation_continues_after_the_last_confirmed_term(secretariat: User)
         joined(country, days)
     term = governance.confirm_next_term(secretariat)
     assert sorted(m.country for m in term.members.all()) == ["CA", "CR"]
-    schedule = governance.rotation_schedule(TODAY, terms_ahead=2)
+    schedule = governance.rotation_schedule(today(), terms_ahead=2)
     assert schedule[0].confirmed and schedule[0].term == term
     assert countries(schedule[1]) == ["CI", "ID"] and not schedule[1].confirmed
     assert schedule[1].starts_on == term.ends_on + datetime.timedelta(days=1)
@@ -56,21 +55,23 @@ def test_the_rotation_continues_after_the_last_confirmed_term(secretariat: User)
 
 def test_a_lone_active_member_is_shown_short_of_co_chairs() -> None:
     joined("CR", 10)
-    schedule = governance.rotation_schedule(TODAY, terms_ahead=1)
+    schedule = governance.rotation_schedule(today(), terms_ahead=1)
     assert countries(schedule[0]) == ["CR"] and schedule[0].short
 
 
 def test_a_term_needs_two_active_states_and_may_not_overlap(secretariat: User) -> None:
     cr, ca = joined("CR", 10), joined("CA", 10)
     suspended = network_member("HN", "suspended")
-    end = TODAY + datetime.timedelta(days=365)
+    end = today() + datetime.timedelta(days=365)
     with pytest.raises(ValidationError, match="At least two"):
-        governance.confirm_term(secretariat, starts_on=TODAY, ends_on=end, members=[cr, cr])
+        governance.confirm_term(secretariat, starts_on=today(), ends_on=end, members=[cr, cr])
     with pytest.raises(ValidationError, match="Honduras"):
-        governance.confirm_term(secretariat, starts_on=TODAY, ends_on=end, members=[cr, suspended])
+        governance.confirm_term(
+            secretariat, starts_on=today(), ends_on=end, members=[cr, suspended]
+        )
     with pytest.raises(ValidationError):
-        governance.confirm_term(secretariat, starts_on=end, ends_on=TODAY, members=[cr, ca])
-    governance.confirm_term(secretariat, starts_on=TODAY, ends_on=end, members=[cr, ca])
+        governance.confirm_term(secretariat, starts_on=end, ends_on=today(), members=[cr, ca])
+    governance.confirm_term(secretariat, starts_on=today(), ends_on=end, members=[cr, ca])
     with pytest.raises(ValidationError, match="overlaps"):
         governance.confirm_term(
             secretariat, starts_on=end, ends_on=end + datetime.timedelta(days=9), members=[cr, ca]
@@ -83,7 +84,7 @@ def test_only_the_secretariat_confirms_terms_and_seats(co_chair: User, steering:
         governance.confirm_next_term(co_chair)
     with pytest.raises(PermissionDenied):
         governance.add_steering_member(
-            steering, SteeringInput("Me", "Self-appointed", "independent_expert", TODAY)
+            steering, SteeringInput("Me", "Self-appointed", "independent_expert", today())
         )
 
 
@@ -93,7 +94,11 @@ def test_a_steering_seat_linked_to_an_account_acts_until_it_ends(
     seat = governance.add_steering_member(
         secretariat,
         SteeringInput(
-            "Regional Rapporteur", "Rapporteur on defenders", "regional_rapporteur", TODAY, observer
+            "Regional Rapporteur",
+            "Rapporteur on defenders",
+            "regional_rapporteur",
+            today(),
+            observer,
         ),
     )
     assert access.SG in access.Viewer.of(observer).capacities(kenya.member)
@@ -111,7 +116,7 @@ def test_a_meeting_is_recorded_with_its_agenda_participants_decisions_and_action
         MeetingInput(
             "Plenary",
             "plenary",
-            TODAY,
+            today(),
             agenda="1. Reviews",
             minutes="Kenya's NHRI reported threats.",
             members=[kenya.member],
@@ -130,11 +135,11 @@ def test_a_meeting_is_recorded_with_its_agenda_participants_decisions_and_action
 
 
 def test_changed_minutes_enter_the_log_as_encrypted(secretariat: User) -> None:
-    meeting = meetings.create_meeting(secretariat, MeetingInput("Plenary", "plenary", TODAY))
+    meeting = meetings.create_meeting(secretariat, MeetingInput("Plenary", "plenary", today()))
     meetings.update_meeting(
         secretariat,
         meeting,
-        MeetingInput("Plenary", "plenary", TODAY, minutes="Confidential words"),
+        MeetingInput("Plenary", "plenary", today(), minutes="Confidential words"),
     )
     entry = AuditEntry.objects.get(action="network.meeting.update")
     assert entry.changes["minutes"] == {"from": "[encrypted]", "to": "[encrypted]"}
@@ -144,11 +149,11 @@ def test_changed_minutes_enter_the_log_as_encrypted(secretariat: User) -> None:
 def test_meetings_are_for_the_network_not_for_every_staff_member(
     secretariat: User, observer: User, kenya: Delegation
 ) -> None:
-    meetings.create_meeting(secretariat, MeetingInput("Plenary", "plenary", TODAY))
+    meetings.create_meeting(secretariat, MeetingInput("Plenary", "plenary", today()))
     assert access.visible_meetings(kenya.civil_society).count() == 1
     assert not access.visible_meetings(observer).exists()
     with pytest.raises(PermissionDenied):
-        meetings.create_meeting(kenya.state, MeetingInput("Ours", "plenary", TODAY))
+        meetings.create_meeting(kenya.state, MeetingInput("Ours", "plenary", today()))
     with pytest.raises(ValidationError):
         meetings.create_meeting(secretariat, MeetingInput("No date", "plenary", None))
     assert Meeting.objects.count() == 1

@@ -39,8 +39,6 @@ from tests.network.conftest import Delegation, sign_in
 
 pytestmark = pytest.mark.django_db
 
-TODAY = today()
-
 
 def signal(card: compute.Scorecard, signal_id: str) -> compute.Signal:
     return next(s for s in card.signals if s.id == signal_id)
@@ -54,7 +52,7 @@ def act(
 
 
 def days_ago(days: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=days)
+    return today() - datetime.timedelta(days=days)
 
 
 # --- plain readings and rules ------------------------------------------------------------------
@@ -154,7 +152,7 @@ def test_the_implementation_rate_counts_partial_implementation_by_its_weight() -
     ],
 )
 def test_an_answer_of_the_wrong_form_is_refused_with_what_is_wrong(items: object) -> None:
-    window = Window(TODAY, 12)
+    window = Window(today(), 12)
     with pytest.raises(readings.FeedError):
         readings.implementation_rate(items, Decimal("0.5"))
         readings.restrictive_laws(items, window)
@@ -244,7 +242,7 @@ def test_overdue_commitments_count_those_past_due_and_still_open(
     pledge(days_ago(30))
     pledge(days_ago(600))
     pledge(days_ago(600), closed=days_ago(100))
-    pledge(TODAY + datetime.timedelta(days=30))
+    pledge(today() + datetime.timedelta(days=30))
     overdue = signal(compute.for_member(kenya.member), "overdue_commitments")
     assert (overdue.value, overdue.previous) == (2, 2)
     assert overdue.flagged and overdue.source_url.endswith("#commitments")
@@ -340,7 +338,7 @@ def test_an_installed_app_providing_its_function_gives_a_measured_signal(
     assert laws.available and laws.value == 1 and laws.flagged
     assert laws.source_url == "/stats/laws/?country=KE"
     assert asked == [{"countries": ["KE"], "start": asked[0]["start"], "end": asked[0]["end"]}]
-    assert asked[0]["end"] == TODAY + datetime.timedelta(days=1)
+    assert asked[0]["end"] == today() + datetime.timedelta(days=1)
 
 
 @pytest.mark.parametrize(
@@ -410,7 +408,7 @@ def test_the_command_prints_every_members_signals_and_flag_as_json(scored: Membe
     killings = next(s for s in kenya["signals"] if s["id"] == "killings")
     assert killings["value"] == 2 and killings["flagged"] and killings["label"]["fr"]
     assert data == {
-        "as_of": TODAY.isoformat(),
+        "as_of": today().isoformat(),
         "members": [compute.card_data(card) for card in compute.compute()],
     }
 
@@ -446,7 +444,7 @@ def test_the_command_computes_for_another_day(scored: Member) -> None:
         "scorecard",
         "--json",
         "--as-of",
-        (TODAY - datetime.timedelta(days=30)).isoformat(),
+        (today() - datetime.timedelta(days=30)).isoformat(),
         stdout=out,
     )
     kenya = json.loads(out.getvalue())["members"][0]

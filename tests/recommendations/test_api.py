@@ -4,13 +4,13 @@ as the pages."""
 from __future__ import annotations
 
 import csv
-import datetime
 import io
 import json
 from typing import Any
 
 import pytest
 from django.test import Client
+from django.utils.timezone import localdate
 
 from amparo.api import tokens
 from amparo.api.main import api
@@ -21,7 +21,6 @@ from amparo.recommendations.models import Recommendation
 from tests.recommendations.conftest import SAMPLE_ROWS
 
 URL = "/api/v1"
-TODAY = datetime.date.today().isoformat()
 
 
 class Api:
@@ -130,8 +129,8 @@ def test_create_plan_report_and_contest_through_the_api(
     report = state_api.post(
         f"/recommendations/{pk}/progress",
         {
-            "period_start": TODAY,
-            "period_end": TODAY,
+            "period_start": localdate().isoformat(),
+            "period_end": localdate().isoformat(),
             "status": "implemented",
             "evidence": "Passed.",
         },

@@ -6,6 +6,7 @@ import datetime
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.utils.timezone import localdate
 
 from amparo.core.models import Clearance, Organisation, Role, User
 from amparo.recommendations import services
@@ -15,15 +16,17 @@ from amparo.recommendations.services.implementation import next_due_after
 from tests.factories import member
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
-YEAR_AGO = TODAY - datetime.timedelta(days=365)
+
+
+def year_ago() -> datetime.date:
+    return localdate() - datetime.timedelta(days=365)
 
 
 def report(user: User, recommendation: Rec, status: str = "in_progress"):  # type: ignore[no-untyped-def]
     return services.submit_progress_report(
         user,
         recommendation,
-        services.ProgressInput(YEAR_AGO, TODAY, status, "A protection law was drafted."),
+        services.ProgressInput(year_ago(), localdate(), status, "A protection law was drafted."),
     )
 
 
@@ -102,11 +105,15 @@ def test_the_state_may_not_review_its_own_report(recommendation: Rec, state_rep:
 def test_a_report_period_must_make_sense(recommendation: Rec, state_rep: User) -> None:
     with pytest.raises(ValidationError):
         services.submit_progress_report(
-            state_rep, recommendation, services.ProgressInput(TODAY, YEAR_AGO, "in_progress", "x")
+            state_rep,
+            recommendation,
+            services.ProgressInput(localdate(), year_ago(), "in_progress", "x"),
         )
     with pytest.raises(ValidationError):
         services.submit_progress_report(
-            state_rep, recommendation, services.ProgressInput(YEAR_AGO, TODAY, "finished", "x")
+            state_rep,
+            recommendation,
+            services.ProgressInput(year_ago(), localdate(), "finished", "x"),
         )
 
 
@@ -125,16 +132,16 @@ def test_an_indicator_is_overdue_until_its_value_comes_and_then_due_again(
             "Defenders under protection",
             "500",
             frequency="quarterly",
-            next_due=TODAY - datetime.timedelta(days=10),
+            next_due=localdate() - datetime.timedelta(days=10),
         ),
     )
     assert indicator.is_overdue()
 
-    services.record_indicator_value(state_rep, indicator, value="320", measured_on=TODAY)
+    services.record_indicator_value(state_rep, indicator, value="320", measured_on=localdate())
 
     indicator.refresh_from_db()
     assert not indicator.is_overdue() and indicator.next_due is not None
-    assert indicator.next_due > TODAY
+    assert indicator.next_due > localdate()
 
 
 @pytest.mark.parametrize(

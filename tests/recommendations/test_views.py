@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime
 import io
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -13,6 +12,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import Client
 from django.urls import reverse
 from django.utils import translation
+from django.utils.timezone import localdate
 from openpyxl import load_workbook
 
 from amparo.core.models import User
@@ -22,7 +22,6 @@ from tests.factories import UserFactory
 from tests.recommendations.conftest import SAMPLE_ROWS, MakeRecommendation, sign_in
 
 pytestmark = pytest.mark.django_db
-TODAY = datetime.date.today()
 MaxQueries = Callable[[int], AbstractContextManager[Any]]
 
 
@@ -79,7 +78,7 @@ def test_the_detail_page_reads_a_fixed_number_of_queries_whatever_the_follow_up(
         report = services.submit_progress_report(
             state_rep,
             recommendation,
-            services.ProgressInput(TODAY, TODAY, "in_progress", "Evidence"),
+            services.ProgressInput(localdate(), localdate(), "in_progress", "Evidence"),
         )
         services.review_report(cso_staff, report, verdict="contested", comment="No.")
     sign_in(client, documentalist)
@@ -153,7 +152,7 @@ def test_a_forged_report_of_another_recommendation_is_not_found(
     first = make_recommendation()
     second = make_recommendation(text="Another one.")
     report = services.submit_progress_report(
-        state_rep, first, services.ProgressInput(TODAY, TODAY, "in_progress", "x")
+        state_rep, first, services.ProgressInput(localdate(), localdate(), "in_progress", "x")
     )
     response = sign_in(client, cso_staff).post(
         reverse("recommendations:review", args=[second.pk, report.pk]),

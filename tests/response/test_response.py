@@ -24,7 +24,6 @@ from tests.factories import member
 from tests.warning.conftest import World, sign_in
 
 pytestmark = pytest.mark.django_db
-TODAY = timezone.localdate()
 
 
 def alert_of(world: World) -> Alert:
@@ -50,7 +49,7 @@ def test_from_alert_to_closed_plan_through_the_pages(client: Client, escalating:
         {
             "kind": "urgent_appeal",
             "responsible_organisation": escalating.nhri.pk,
-            "due_on": (TODAY + datetime.timedelta(days=3)).isoformat(),
+            "due_on": (timezone.localdate() + datetime.timedelta(days=3)).isoformat(),
         },
     )
     assert assigned.status_code == 302
@@ -82,7 +81,7 @@ def test_another_organisation_sees_no_plan_and_cannot_touch_its_actions(
     action = services.add_action(
         escalating.focal_point,
         plan,
-        services.ActionInput("legal_aid", escalating.network, TODAY),
+        services.ActionInput("legal_aid", escalating.network, timezone.localdate()),
     )
     outsider = escalating.outsider
     assert not access.visible_plans(outsider).exists()
@@ -116,7 +115,9 @@ def test_who_in_the_responsible_organisation_may_update_an_action(
     alert = alert_of(escalating)
     plan = services.open_plan(escalating.focal_point, alert=alert)
     action = services.add_action(
-        escalating.focal_point, plan, services.ActionInput("relocation", escalating.state, TODAY)
+        escalating.focal_point,
+        plan,
+        services.ActionInput("relocation", escalating.state, timezone.localdate()),
     )
     user = member(role, Clearance.STRICTLY_CONFIDENTIAL, escalating.state)
     assert access.may_update_action(user, action) is allowed
@@ -129,27 +130,32 @@ def test_bad_input_is_refused_and_writes_nothing(escalating: World) -> None:
     before = AuditEntry.objects.count()
     with pytest.raises(DomainError):
         services.add_action(
-            escalating.focal_point, plan, services.ActionInput("prayer", escalating.network, TODAY)
+            escalating.focal_point,
+            plan,
+            services.ActionInput("prayer", escalating.network, timezone.localdate()),
         )
     with pytest.raises(DomainError):
         services.add_communication(
             escalating.focal_point,
             plan,
-            services.CommunicationInput("iachr", escalating.nhri, TODAY, "  "),
+            services.CommunicationInput("iachr", escalating.nhri, timezone.localdate(), "  "),
         )
     with pytest.raises(DomainError):
         services.add_communication(
             escalating.focal_point,
             plan,
             services.CommunicationInput(
-                "iachr", escalating.nhri, TODAY + datetime.timedelta(days=1), "Appeal"
+                "iachr",
+                escalating.nhri,
+                timezone.localdate() + datetime.timedelta(days=1),
+                "Appeal",
             ),
         )
-    sent = TODAY - datetime.timedelta(days=10)
+    sent = timezone.localdate() - datetime.timedelta(days=10)
     for follow_up_on, replied_on in (
         (sent - datetime.timedelta(days=1), None),
         (None, sent - datetime.timedelta(days=1)),
-        (None, TODAY + datetime.timedelta(days=1)),
+        (None, timezone.localdate() + datetime.timedelta(days=1)),
     ):
         with pytest.raises(DomainError):
             services.add_communication(
@@ -179,9 +185,9 @@ def test_communications_with_mechanisms_are_logged_on_the_plan(
         services.CommunicationInput(
             "un_special_procedure",
             escalating.nhri,
-            TODAY,
+            timezone.localdate(),
             "Urgent appeal to the Special Rapporteur on defenders",
-            follow_up_on=TODAY + datetime.timedelta(days=30),
+            follow_up_on=timezone.localdate() + datetime.timedelta(days=30),
         ),
     )
     text = sign_in(client, escalating.network_focal).get(f"/response/plans/{plan.pk}/")
@@ -202,7 +208,11 @@ def test_plans_and_actions_through_the_api(client: Client, escalating: World) ->
     plan = opened.json()  # type: ignore[attr-defined]
     added = post(
         f"/api/v1/response/plans/{plan['id']}/actions",
-        {"kind": "urgent_appeal", "responsible_organisation": "HRDKE", "due_on": str(TODAY)},
+        {
+            "kind": "urgent_appeal",
+            "responsible_organisation": "HRDKE",
+            "due_on": str(timezone.localdate()),
+        },
     )
     assert added.status_code == 201  # type: ignore[attr-defined]
     action = added.json()  # type: ignore[attr-defined]
@@ -220,7 +230,7 @@ def test_the_home_panel_lists_the_actions_due(escalating: World) -> None:
     services.add_action(
         escalating.focal_point,
         plan,
-        services.ActionInput("accompaniment", escalating.network, TODAY),
+        services.ActionInput("accompaniment", escalating.network, timezone.localdate()),
     )
     content = response_home.due(escalating.network_focal)
     assert content is not None and content.count == 1
@@ -245,7 +255,9 @@ def test_the_reporter_is_told_that_a_communication_was_issued_not_what_it_said(
     services.add_communication(
         escalating.focal_point,
         plan,
-        services.CommunicationInput("achpr", escalating.nhri, TODAY, "Urgent appeal"),
+        services.CommunicationInput(
+            "achpr", escalating.nhri, timezone.localdate(), "Urgent appeal"
+        ),
     )
     submission.refresh_from_db()
     assert submission.communication_sent and submission.status == "action_taken"
@@ -302,7 +314,9 @@ def test_forged_ids_through_the_api_find_nothing_and_write_nothing(
     alert = alert_of(escalating)
     plan = services.open_plan(escalating.focal_point, alert=alert)
     action = services.add_action(
-        escalating.focal_point, plan, services.ActionInput("legal_aid", escalating.network, TODAY)
+        escalating.focal_point,
+        plan,
+        services.ActionInput("legal_aid", escalating.network, timezone.localdate()),
     )
     outsider = tokens.issue_token(None, escalating.outsider, name="t").secret
     other = {"HTTP_AUTHORIZATION": f"Bearer {outsider}"}
@@ -316,7 +330,11 @@ def test_forged_ids_through_the_api_find_nothing_and_write_nothing(
     assert (
         post(
             f"/api/v1/response/plans/{plan.pk}/actions",
-            {"kind": "urgent_appeal", "responsible_organisation": "HRDKE", "due_on": str(TODAY)},
+            {
+                "kind": "urgent_appeal",
+                "responsible_organisation": "HRDKE",
+                "due_on": str(timezone.localdate()),
+            },
             other,
         )
         == 404
@@ -329,7 +347,11 @@ def test_forged_ids_through_the_api_find_nothing_and_write_nothing(
     assert (
         post(
             f"/api/v1/response/plans/{plan.pk}/actions",
-            {"kind": "urgent_appeal", "responsible_organisation": "NOSUCH", "due_on": str(TODAY)},
+            {
+                "kind": "urgent_appeal",
+                "responsible_organisation": "NOSUCH",
+                "due_on": str(timezone.localdate()),
+            },
             mine,
         )
         == 404

@@ -34,11 +34,11 @@ __all__ = [
     "vocab",
 ]
 
-TODAY = timezone.localdate()
-
 
 def days_ago(days: int) -> datetime.date:
-    return TODAY - datetime.timedelta(days=days)
+    """The date `days` before today, read when called: a run that passes midnight must not
+    compare a date read at import with one the code reads later."""
+    return timezone.localdate() - datetime.timedelta(days=days)
 
 
 @dataclass
