@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import subprocess
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -97,6 +98,20 @@ def external_entity(secret: Path) -> bytes:
     return _zip({**_workbook(), SHARED_STRINGS: strings.encode()})
 
 
+def far_cell(row: int = 1_048_576, column: int = 16_384) -> bytes:
+    """A valid workbook of a few kilobytes with one more value, far below and to the right:
+    the sheet then spans every cell between A1 and it (XFD1048576: 17 billion)."""
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["event_id", "event_title"])
+    sheet.append(["EV-1", "A title"])
+    sheet.cell(row=row, column=column, value="far")
+    out = io.BytesIO()
+    book.save(out)
+    return out.getvalue()
+
+
 def many_parts() -> bytes:
     return _zip({**_workbook(), **{f"xl/media/{i}.bin": b"" for i in range(5000)}})
 
@@ -150,6 +165,40 @@ def test_a_hostile_workbook_is_refused_in_bounded_memory(
 
     assert refusal and message in str(refusal[0])
     assert peak < MEMORY_BOUND, f"{peak // MEGABYTE} MB"
+
+
+@pytest.mark.parametrize("row,column", [(1_048_576, 16_384), (100_000, 16_384)])
+def test_a_value_far_from_the_table_is_refused_without_reading_the_cells_between(
+    row: int, column: int
+) -> None:
+    # The reader sizes the sheet from A1 to the farthest value: 512 GiB at once for XFD1048576,
+    # which ends the process that asks. It reads in a process of its own, limited, so the file
+    # is refused here. openpyxl, before, walked the empty cells: 34 s of CPU for row 100,000.
+    data = far_cell(row, column)
+    assert len(data) < 10_000
+    with pytest.raises(DomainError, match="too large to read"):
+        tabular.read_table(data, "cases.xlsx")
+
+
+def test_the_reading_process_gets_none_of_the_servers_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("AMPARO_SECRET_KEY", "the server's secret")
+    seen: list[dict[str, str]] = []
+    run = subprocess.run
+
+    def spy(*args: Any, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+        seen.append(kwargs["env"])
+        return run(*args, **kwargs)
+
+    monkeypatch.setattr(subprocess, "run", spy)
+    table = tabular.read_table(far_cell(3, 2), "cases.xlsx")
+
+    assert [row for _number, row in table.rows] == [
+        {"event_id": "EV-1", "event_title": "A title"},
+        {"event_title": "far"},
+    ]
+    assert seen and all(set(env) <= {"PYTHONPATH"} for env in seen)
 
 
 def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
@@ -224,6 +273,7 @@ def test_a_wide_table_is_refused_before_its_rows_are_read() -> None:
 HOSTILE_UPLOADS: dict[str, tuple[Callable[[], bytes], str, str]] = {
     "zip bomb": (lambda: zip_bomb(150 * MEGABYTE), "cases.xlsx", "table"),
     "billion laughs": (billion_laughs, "cases.xlsx", "table"),
+    "far cell": (far_cell, "cases.xlsx", "table"),
     "deeply nested": (deeply_nested, "cases.json", "huridocs"),
 }
 

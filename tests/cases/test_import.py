@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime
 import io
 
 import pytest
@@ -176,6 +177,51 @@ def test_an_xlsx_workbook_imports_like_a_csv_file() -> None:
 
     assert result.ok, result.errors
     assert Act.objects.count() == 2
+
+
+def test_a_workbook_reads_as_its_cells_show() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet.append(["Date", "Moment", "Flag", "Whole", "Part", "Text", "Formula", None, "Last"])
+    day, moment = datetime.date(2024, 5, 1), datetime.datetime(2024, 5, 1, 13, 30)
+    sheet.append([day, moment, True, 3.0, 0.1, "  text  ", "=1/0", None, 7])
+    sheet.append([])  # skipped; the rows after it keep their numbers
+    sheet.append(["2024-06-01"])
+    data = io.BytesIO()
+    workbook.save(data)
+
+    table = tabular.read_table(data.getvalue(), "cases.xlsx")
+
+    assert table.columns == [
+        "date", "moment", "flag", "whole", "part", "text", "formula", "", "last"
+    ]  # fmt: skip
+    assert table.rows == [
+        (
+            2,
+            {
+                "date": "2024-05-01",
+                "moment": "2024-05-01T13:30:00",
+                "flag": "yes",
+                "whole": "3",
+                "part": "0.1",
+                "text": "text",
+                "last": "7",
+            },
+        ),
+        (4, {"date": "2024-06-01"}),
+    ]
+
+
+def test_a_workbook_whose_first_row_is_empty_is_refused_as_empty() -> None:
+    workbook = Workbook()
+    sheet = workbook.active
+    assert sheet is not None
+    sheet["A2"], sheet["B2"] = "event_id", "event_title"
+    data = io.BytesIO()
+    workbook.save(data)
+    with pytest.raises(tabular.TableError, match="first row must name the columns"):
+        tabular.read_table(data.getvalue(), "cases.xlsx")
 
 
 def test_a_file_that_is_no_table_is_refused_with_a_message() -> None:

@@ -1,7 +1,7 @@
 """Untrusted files, checked before they are unpacked or parsed: memory stays bounded and every
 bad file gets a clear DomainError (a 400 on the web, exit 1 from the command line), never a 500.
 
-XLSX is a zip of XML parts. Before openpyxl opens one:
+XLSX is a zip of XML parts. Before the reader (`sheet_reader`) opens one:
 - the archive's directory is read from its end record first, so that a file declaring
   thousands of members is refused before Python builds an object per member;
 - every member's declared size is checked, alone, against its compressed size (a "zip bomb"
@@ -10,9 +10,8 @@ XLSX is a zip of XML parts. Before openpyxl opens one:
 - every XML part's prolog is read with expat up to its root element, and a document type
   declaration refuses the file: entities are declared there, so neither "billion laughs"
   (entities that expand into gigabytes) nor external entities (XXE, which read local files or
-  fetch URLs) can reach openpyxl. (openpyxl parses some parts with lxml without resolving
-  entities, but the worksheets and shared strings with the standard library's expat, which
-  expands internal entities.)
+  fetch URLs) can reach the reader. (calamine fails on both files without expanding them; the
+  check also keeps the file from any other XML parser it may meet later.)
 
 JSON (the HURIDOCS exchange document) is scanned before it is parsed: its nesting depth (a
 deep document makes Python's parser recurse until it fails) and its number of values (each

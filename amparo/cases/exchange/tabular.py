@@ -8,16 +8,19 @@ the same person columns under their own prefix.
 from __future__ import annotations
 
 import csv
-import datetime
 import io
+import marshal
+import os
+import subprocess
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import IO, Any
+from typing import IO
 
 from django.utils.translation import gettext as _
 
-from amparo.cases.exchange import files
+from amparo.cases.exchange import files, sheet_reader
 from amparo.cases.models import PERSON_ATTRIBUTES
 from amparo.core.services import DomainError
 
@@ -99,20 +102,6 @@ class TableError(DomainError):
     """The file cannot be read as a table at all."""
 
 
-def _cell_text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, datetime.datetime):
-        return value.date().isoformat() if value.time() == datetime.time() else value.isoformat()
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if isinstance(value, bool):
-        return "yes" if value else "no"
-    if isinstance(value, float):
-        return str(int(value)) if value.is_integer() else str(Decimal(str(value)))
-    return str(value).strip()
-
-
 # A spreadsheet runs a cell starting with one of these as a formula ("CSV injection").
 _FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
@@ -192,35 +181,39 @@ def read_csv(data: bytes) -> Table:
 
 
 def read_xlsx(data: bytes) -> Table:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-    from openpyxl.utils.exceptions import InvalidFileException
-
+    """The workbook's first sheet, read by a process of its own (`sheet_reader`: a workbook that
+    would exhaust memory ends that process, not this one)."""
     try:
         files.check_xlsx(data)
     except files.UnsafeFile as error:
         raise TableError(str(error)) from None
-    # What openpyxl raises on a damaged workbook: XML errors (SyntaxError) included.
-    damaged = (BadZipFile, InvalidFileException, KeyError, OSError, ValueError, SyntaxError)
     try:
-        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except damaged:
-        raise TableError(_("The file is not a readable XLSX workbook.")) from None
-    try:
-        sheet = workbook.worksheets[0]
-        lines = sheet.iter_rows(values_only=True)
-        header = next(lines, None)
-        if header is None:
-            raise TableError(_("The file is empty: the first row must name the columns."))
-        return _rows(
-            [_cell_text(v) for v in header],
-            ((n, [_cell_text(v) for v in line]) for n, line in enumerate(lines, start=2)),
+        reading = subprocess.run(  # noqa: S603 (our own module, run by this interpreter)
+            [sys.executable, "-m", sheet_reader.__name__],
+            # Nothing of this process's environment (its settings, keys) but where Python
+            # finds the package: the file it reads is anyone's.
+            env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+            input=data,
+            capture_output=True,
+            timeout=2 * sheet_reader.CPU_SECONDS,
+            check=False,
         )
-    except damaged:
-        raise TableError(_("The file is not a readable XLSX workbook.")) from None
-    finally:
-        workbook.close()
+    except subprocess.TimeoutExpired:
+        reading = None
+    if reading is not None and reading.returncode == sheet_reader.UNREADABLE:
+        raise TableError(_("The file is not a readable XLSX workbook."))
+    if reading is None or reading.returncode != 0:
+        raise TableError(
+            _(
+                "The workbook is too large to read: its first sheet spans too many rows and "
+                "columns (look for a value far below or to the right of the table). Remove it "
+                "or split the file."
+            )
+        )
+    rows: list[list[str]] = marshal.loads(reading.stdout)  # noqa: S302 (lists of str we wrote)
+    if not rows:
+        raise TableError(_("The file is empty: the first row must name the columns."))
+    return _rows(rows[0], enumerate(rows[1:], start=2))
 
 
 def read_table(data: bytes, filename: str) -> Table:
