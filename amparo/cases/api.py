@@ -812,9 +812,7 @@ def _person_page(request: HttpRequest, query: PersonSearch) -> dict[str, Any]:
             else persons.none()
         )
     items, next_cursor = _page(
-        persons.select_related("sex__thesaurus", "age_group__thesaurus").prefetch_related(
-            "defender_types__thesaurus"
-        ),
+        queries.with_person_terms(persons),
         query.cursor,
         query.limit,
     )

@@ -37,11 +37,11 @@ from typing import Any, TypeVar
 import pycountry
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Prefetch, Q, TextChoices
+from django.db.models import Q, TextChoices
 from django.utils import translation
 from django.utils.translation import gettext as _
 
-from amparo.cases import access, hooks, services
+from amparo.cases import access, hooks, queries, services
 from amparo.cases.exchange import exports, tabular
 from amparo.cases.exchange.tabular import PERPETRATOR, VICTIM, Table
 from amparo.cases.models import (
@@ -781,12 +781,8 @@ class _Writer:
             if person.external_id
         }
         own = [int(m.group(1)) for i in ids if (m := _OWN_REFERENCE.fullmatch(i))]
-        persons = (
+        persons = queries.with_person_terms(
             Person.objects.filter(organisation=self.organisation, **access.PUBLISHED)
-            .select_related("sex__thesaurus", "age_group__thesaurus")
-            .prefetch_related(
-                Prefetch("defender_types", queryset=Term.objects.select_related("thesaurus"))
-            )
         )
         for some_ids in _chunks(sorted(ids)):
             for person in persons.filter(external_id__in=some_ids):
