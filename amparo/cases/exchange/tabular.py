@@ -10,12 +10,12 @@ from __future__ import annotations
 import csv
 import io
 import marshal
-import os
 import subprocess
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from decimal import Decimal
+from pathlib import Path
 from typing import IO
 
 from django.utils.translation import gettext as _
@@ -180,6 +180,10 @@ def read_csv(data: bytes) -> Table:
         raise TableError(_("The CSV file is malformed: %(error)s") % {"error": error}) from None
 
 
+# Where the reading process finds this package, whatever the server's working directory.
+_PACKAGE_PATH = str(Path(__file__).resolve().parents[3])
+
+
 def read_xlsx(data: bytes) -> Table:
     """The workbook's first sheet, read by a process of its own (`sheet_reader`: a workbook that
     would exhaust memory ends that process, not this one)."""
@@ -189,10 +193,12 @@ def read_xlsx(data: bytes) -> Table:
         raise TableError(str(error)) from None
     try:
         reading = subprocess.run(  # noqa: S603 (our own module, run by this interpreter)
-            [sys.executable, "-m", sheet_reader.__name__],
+            # -P: not the working directory's modules, the package's own.
+            [sys.executable, "-P", "-m", sheet_reader.__name__],
             # Nothing of this process's environment (its settings, keys) but where Python
-            # finds the package: the file it reads is anyone's.
-            env={"PYTHONPATH": os.environ.get("PYTHONPATH", "")},
+            # finds this package: the file it reads is anyone's.
+            env={"PYTHONPATH": _PACKAGE_PATH},
+            cwd=_PACKAGE_PATH,
             input=data,
             capture_output=True,
             timeout=2 * sheet_reader.CPU_SECONDS,
