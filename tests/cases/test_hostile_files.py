@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import io
 import json
+import marshal
 import subprocess
+import sys
 import tracemalloc
 import zipfile
 from collections.abc import Callable, Iterator
@@ -20,7 +22,7 @@ from django.test import Client
 from django.urls import reverse
 from openpyxl import Workbook
 
-from amparo.cases.exchange import files, huridocs, tabular
+from amparo.cases.exchange import files, huridocs, sheet_reader, tabular
 from amparo.cases.models import Event
 from amparo.core.services import DomainError
 from tests.cases.conftest import sign_in
@@ -199,6 +201,26 @@ def test_the_reading_process_gets_none_of_the_servers_environment(
         {"event_title": "far"},
     ]
     assert seen and all(set(env) == {"PYTHONPATH"} for env in seen)
+
+
+def test_the_reading_process_reads_under_a_memory_limit_lower_than_its_own() -> None:
+    # A system (a container, a service manager) that allows less than the reader asks for:
+    # asking for more would fail, and every workbook with it.
+    below = sheet_reader.MEMORY_BYTES - 1024**3
+    limited = (
+        "import resource, runpy; "
+        f"resource.setrlimit(resource.RLIMIT_AS, ({below}, {below})); "
+        f"runpy.run_module({sheet_reader.__name__!r}, run_name='__main__')"
+    )
+    reading = subprocess.run(
+        [sys.executable, "-c", limited], input=far_cell(3, 2), capture_output=True, check=False
+    )
+    assert reading.returncode == 0, reading.stderr
+    assert marshal.loads(reading.stdout) == [
+        ["event_id", "event_title"],
+        ["EV-1", "A title"],
+        ["", "far"],
+    ]
 
 
 def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:

@@ -69,9 +69,18 @@ def sheet_rows(data: bytes) -> list[list[str]]:
         workbook.close()
 
 
+def _lower(limit: int, value: int) -> None:
+    """Limit this process to `value`, or to less where the system already allows less (raising
+    a hard limit would fail, and every workbook with it)."""
+    _soft, hard = resource.getrlimit(limit)
+    if hard != resource.RLIM_INFINITY:
+        value = min(value, hard)
+    resource.setrlimit(limit, (value, value))
+
+
 def main() -> int:
-    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_BYTES, MEMORY_BYTES))
-    resource.setrlimit(resource.RLIMIT_CPU, (CPU_SECONDS, CPU_SECONDS))
+    _lower(resource.RLIMIT_AS, MEMORY_BYTES)
+    _lower(resource.RLIMIT_CPU, CPU_SECONDS)
     data = sys.stdin.buffer.read()
     try:
         rows = sheet_rows(data)
