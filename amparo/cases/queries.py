@@ -212,7 +212,8 @@ def for_listing(events: QuerySet[Event]) -> QuerySet[Event]:
 # each term once per page. Reading back 47,676 imported events (a file imported again) took
 # 36.4 s instead of 54.8 s.
 _TERMS = Term.objects.select_related("thesaurus")
-_TERM_RELATIONS = ("type_of_act", "method", "targeted_activity")
+# An act's terms: three of one each, its consequences many.
+_ACT_TERMS = ("type_of_act", "method", "targeted_activity", "consequences")
 
 
 def with_person_terms(persons: QuerySet[Person]) -> QuerySet[Person]:
@@ -231,8 +232,7 @@ def with_act_relations(acts: QuerySet[Act]) -> QuerySet[Act]:
     """Acts with everything shown of them (terms, victim, perpetrators) in a fixed number of
     queries: the API and exports present the same act."""
     return acts.prefetch_related(
-        *(Prefetch(name, queryset=_TERMS) for name in _TERM_RELATIONS),
-        Prefetch("consequences", queryset=_TERMS),
+        *(Prefetch(name, queryset=_TERMS) for name in _ACT_TERMS),
         Prefetch("victim", queryset=_PERSONS),
         Prefetch(
             "involvements",

@@ -124,17 +124,13 @@ def _serve(requests: IO[bytes], answers: IO[bytes]) -> None:
                     for statement in statements:
                         statement.run(database)
             except Exception as error:
-                _answer(answers, _sendable(error))
+                put(answers, _sendable(error))
                 break
-            _answer(answers, True)
+            put(answers, True)
     except EOFError:
         pass  # the sender ended
     finally:
         connections.close_all()
-
-
-def _answer(answers: IO[bytes], message: Any) -> None:
-    put(answers, message)
 
 
 def pickled(message: Any) -> bytes:

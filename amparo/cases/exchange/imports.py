@@ -1266,6 +1266,7 @@ class _OtherHalf:
 
     def __init__(self, writer: _Writer, specs: Sequence[EventSpec]) -> None:
         self.specs = specs
+        self.events = len(specs)
         # The writing keys both halves seal with (`start`).
         self.scopes: set[Scope] = set()
         self._helper = forked.Helper(partial(_helper, writer, specs))
@@ -1369,14 +1370,13 @@ def _write(
 ) -> None:
     actor, organisation = writer.actor, writer.organisation
     new = writer.new_events
-    elsewhere = 0 if other_half is None else len(other_half.specs)
+    elsewhere = 0 if other_half is None else other_half.events
     job = bulk.start(actor, organisation, job, rows=result.rows, events=len(new.events) + elsewhere)
     try:
         new.write(
             job,
             None if progress is None else partial(progress, ImportJob.Status.WRITING),
             other_half,
-            elsewhere,
         )
         # The new persons are recorded now: changes to recorded events link them, not again.
         for item in new.events:

@@ -164,6 +164,10 @@ class Elsewhere(Protocol):
     (`start`, with `shared_values`), and `write` passes them on to the writing process between
     its own."""
 
+    @property
+    def events(self) -> int:
+        """How many events its batches hold in all."""
+
     def start(self, job: ImportJob, shared: Sequence[tuple[Any, ...]]) -> None: ...
 
     def next_batch(self) -> tuple[bytes, int] | None:
@@ -307,32 +311,26 @@ class NewEvents:
     # --- writing ---------------------------------------------------------------------------
 
     def write(
-        self,
-        job: ImportJob,
-        progress: Progress | None = None,
-        elsewhere: Elsewhere | None = None,
-        events: int = 0,
+        self, job: ImportJob, progress: Progress | None = None, elsewhere: Elsewhere | None = None
     ) -> None:
         """Insert every event in batches, each in its own transaction, marked with `job`; with
-        `elsewhere`, the `events` its batches hold too, one of its batches after each of ours.
+        `elsewhere`, its batches too, one after each of ours.
 
         Every row's id is reserved first, so that each batch is made (its values sealed,
         its first versions built: most of the work) outside any transaction; a batch's
         transaction only runs its statements. A report or a sign-in waiting for the database
         gets it while the next batch is made; outside a transaction, another process runs them
         (`_BatchWriter`) while this one seals the next batch."""
-        built()
-        self._number()
-        total = len(self.events) + events
+        total = len(self.events) + (0 if elsewhere is None else elsewhere.events)
         process, self._process = self._process, None  # the writer ends it
         with _BatchWriter(job, total, progress, process) as writer:
+            batches = self._sealed_batches(job)
             if self.shared:
                 writer.write(self._persons_statements(self.shared, job), 0)
             if elsewhere is not None:
                 elsewhere.start(job, self.shared_values())
-            for start in range(0, len(self.events), BATCH_EVENTS):
-                batch = self.events[start : start + BATCH_EVENTS]
-                writer.write(self._statements(batch, job), len(batch))
+            for statements, events in batches:
+                writer.write(statements, events)
                 if elsewhere is not None and (made := elsewhere.next_batch()) is not None:
                     writer.write_pickled(*made)
             while elsewhere is not None and (made := elsewhere.next_batch()) is not None:
@@ -343,11 +341,19 @@ class NewEvents:
     def batches(self, job: ImportJob) -> Iterator[tuple[bytes, int]]:
         """`write`'s batches, pickled for another process to pass on (`Elsewhere`), each with
         its number of events: this process is the helper."""
+        for statements, events in self._sealed_batches(job):
+            yield pickled(statements), events
+
+    def _sealed_batches(self, job: ImportJob) -> Iterator[tuple[list[Statement], int]]:
+        """Each batch's statements, sealed as it is asked for, with its number of events. Every
+        row (the shared persons' too) is numbered now, before any is sealed."""
         built()
         self._number()
-        for start in range(0, len(self.events), BATCH_EVENTS):
-            batch = self.events[start : start + BATCH_EVENTS]
-            yield pickled(self._statements(batch, job)), len(batch)
+        batches = [
+            self.events[start : start + BATCH_EVENTS]
+            for start in range(0, len(self.events), BATCH_EVENTS)
+        ]
+        return ((self._statements(batch, job), len(batch)) for batch in batches)
 
     def created(self) -> list[Created]:
         """Every event written, this process's and its helper's, in the file's order."""
