@@ -3,6 +3,8 @@ it, `amparo.core.forked`), and what they write is what one process would have wr
 
 from __future__ import annotations
 
+import os
+import signal
 import threading
 from typing import Any
 
@@ -17,6 +19,7 @@ from amparo.core import custody, forked
 from amparo.core.models import AuditEntry, Clearance, DataKey
 from tests.cases.exchange import csv_bytes, documentalist, organisation_of
 from tests.cases.test_import_batches import events
+from tests.factories import EventFactory
 
 # Every test writes through the writing process, and the database is emptied after each.
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -193,3 +196,85 @@ def test_a_copy_of_the_process_refuses_to_make_a_data_key(monkeypatch: pytest.Mo
     with pytest.raises(RuntimeError, match="original's keys"):
         custody.new_data_key(organisation_of(user), 2, "cases")
     assert not DataKey.objects.exists()
+
+
+def _killed() -> None:
+    """What the kernel's out-of-memory killer does: no message, no cleanup."""
+    os.kill(os.getpid(), signal.SIGKILL)
+
+
+@pytest.mark.parametrize("moment", ["checking", "sealing"])
+def test_a_copy_killed_outright_leaves_nothing(
+    halves: list[int], monkeypatch: pytest.MonkeyPatch, moment: str
+) -> None:
+    user = documentalist()
+    organisation = organisation_of(user)
+    importer = os.getpid()
+    copies: list[int] = []
+    close = forked.Helper.close
+
+    def closing(self: forked.Helper) -> None:
+        copies.append(self._pid)
+        close(self)
+
+    monkeypatch.setattr(forked.Helper, "close", closing)
+    if moment == "checking":
+        check = imports._check
+
+        def checking(*args: Any, **kwargs: Any) -> None:
+            if os.getpid() != importer:
+                _killed()
+            check(*args, **kwargs)
+
+        monkeypatch.setattr(imports, "_check", checking)
+    else:
+        batches = bulk.NewEvents.batches
+
+        def sealing(self: bulk.NewEvents, job: ImportJob) -> Any:
+            made = batches(self, job)
+            yield next(made)
+            _killed()
+
+        monkeypatch.setattr(bulk.NewEvents, "batches", sealing)
+
+    with pytest.raises(RuntimeError, match="helper process stopped"):
+        imports.import_file(user, organisation, csv_bytes(events(6)), "cases.csv")
+
+    assert halves == [1]
+    assert not Event.objects.exists() and not Person.objects.exists()
+    assert not ImportJob.objects.exclude(status=ImportJob.Status.FAILED).exists()
+    # The copy was waited for: it is neither running nor left unreaped.
+    assert len(copies) == 1
+    with pytest.raises(ChildProcessError):
+        os.waitpid(copies[0], os.WNOHANG)
+
+
+def test_a_batch_of_the_copy_that_clashes_with_an_event_recorded_meanwhile_leaves_nothing(
+    halves: list[int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Someone records an event with the reference code the copy gave its first event, between
+    its sealing and its writing: the writing process refuses the copy's batch, and the import
+    deletes what both processes wrote."""
+    user = documentalist()
+    organisation = organisation_of(user)
+    importer = os.getpid()
+    statements = bulk.NewEvents._statements
+
+    def clashing(self: bulk.NewEvents, batch: Any, job: ImportJob) -> Any:
+        made = statements(self, batch, job)
+        if os.getpid() != importer and batch[0].event.external_id == "NEW-3":
+            EventFactory(organisation=organisation, reference_code=batch[0].event.reference_code)
+        return made
+
+    monkeypatch.setattr(bulk.NewEvents, "_statements", clashing)
+
+    result = imports.import_file(user, organisation, csv_bytes(events(6)), "cases.csv")
+
+    assert halves == [1]
+    assert [e.message for e in result.errors] == [
+        "Someone else recorded some of these events meanwhile. Import the file again."
+    ]
+    assert Event.objects.count() == 1  # the other one
+    assert not Event.objects.exclude(pending_import=None).exists()
+    assert not Person.objects.exclude(pending_import=None).exists()
+    assert ImportJob.objects.get().status == ImportJob.Status.FAILED
