@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import io
 import json
-import marshal
+import pickle
 import subprocess
 import sys
 import tracemalloc
@@ -216,11 +216,35 @@ def test_the_reading_process_reads_under_a_memory_limit_lower_than_its_own() -> 
         [sys.executable, "-c", limited], input=far_cell(3, 2), capture_output=True, check=False
     )
     assert reading.returncode == 0, reading.stderr
-    assert marshal.loads(reading.stdout) == [
+    assert json.loads(reading.stdout) == [
         ["event_id", "event_title"],
         ["EV-1", "A title"],
         ["", "far"],
     ]
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        pickle.dumps(["a pickle, which unpacking would run"]),
+        b"not json",
+        b'{"a": "dict"}',
+        b"[[1, 2]]",
+        b'[["text", ["nested"]]]',
+    ],
+)
+def test_a_reading_process_that_answers_anything_but_rows_of_text_only_fails_the_file(
+    monkeypatch: pytest.MonkeyPatch, answer: bytes
+) -> None:
+    """The process reads what anyone sent: should a hostile file ever take it over, what it
+    answers is read as JSON and checked, never unpacked into anything else."""
+
+    def answering(arguments: Any, **_options: Any) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.CompletedProcess(arguments, 0, stdout=answer, stderr=b"")
+
+    monkeypatch.setattr(subprocess, "run", answering)
+    with pytest.raises(DomainError, match="not a readable XLSX workbook"):
+        tabular.read_table(far_cell(3, 2), "cases.xlsx")
 
 
 def test_an_external_entity_is_never_resolved(tmp_path: Path) -> None:
