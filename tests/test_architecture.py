@@ -172,6 +172,31 @@ def test_the_clock_check_reports_every_read_that_runs_at_import(tmp_path: Path) 
     assert sorted(found) == [("app/constants.py", line) for line in (3, 4, 6, 7, 9)]
 
 
+def test_the_clock_check_sees_decorators_and_constants_under_a_condition(tmp_path: Path) -> None:
+    root = _write(
+        tmp_path,
+        {
+            "app/cached.py": (
+                "from django.utils import timezone\n"
+                "@cache(until=timezone.now())\n"
+                "def page():\n"
+                "    return 1\n"
+                "if DEBUG:\n"
+                "    START = timezone.now()\n"
+                "try:\n"
+                "    import zoneinfo\n"
+                "except ImportError:\n"
+                "    DAY = timezone.localdate()\n"
+                "def later():\n"
+                "    if DEBUG:\n"
+                "        return timezone.now()\n"
+            ),
+        },
+    )
+    found = [(f.path, f.line) for f in clock_reads_at_import(root)]
+    assert sorted(found) == [("app/cached.py", line) for line in (2, 6, 10)]
+
+
 BROKEN_TREE = {
     "amparo/__init__.py": "",
     "amparo/core/__init__.py": "",
