@@ -6,12 +6,12 @@ empty cells left out), from cell A1. JSON and not pickle or marshal: the process
 anyone sent, and the server must not unpack from it anything that could be more than text.
 
 Why a process: the reader (calamine, in Rust) is much faster than openpyxl (a 100,000-row
-workbook in 6.0 s instead of 30.3 s, this process and its answer's checks included), but it sizes the sheet from the
-cells' addresses. A 5 kB workbook with one value in A1 and one in XFD1048576 makes it ask for
-512 GiB at once, and Rust ends the process when an allocation fails. So the reading process
-limits its own memory and CPU time before it reads anything: such a file ends it, never the
-server that asked. (openpyxl read that file in bounded memory, but walked every empty cell in
-between: 34 s of CPU for a value in row 100,000.)
+workbook in 6.0 s instead of 30.3 s, this process and the checks of its answer included), but
+it sizes the sheet from the cells' addresses. A 5 kB workbook with one value in A1 and one in
+XFD1048576 makes it ask for 512 GiB at once, and Rust ends the process when an allocation
+fails. So the reading process limits its own memory and CPU time before it reads anything: such
+a file ends it, never the server that asked. (openpyxl read that file in bounded memory, but
+walked every empty cell in between: 34 s of CPU for a value in row 100,000.)
 
 Nothing here imports Django: the process starts in a tenth of a second.
 """
